@@ -1,0 +1,348 @@
+#!/usr/bin/env python
+"""Evaluate the one-voice analysis (voxaudit.speaker.consistency) on real speech.
+
+Embeds every clip of ``../shared/speech`` once, then for every ``role=main`` speaker:
+
+(a) **alone**: the speaker's clips only; every flag is a false flag.
+(b) **mixed**, ``--draws`` seeded draws: the speaker's clips plus 3 intruder clips of 3 other speakers
+    (same language and gender where possible, else same language, else anyone; taken from the intruder
+    pool and the other main speakers, so other sources *and* same-source close pairs occur). Every
+    intruder should be flagged; flags on the speaker's own clips are false flags. Expected n_voices: 1
+    (a lone clip of another speaker is an outlier, not a voice).
+(c) **second voice**: the speaker's clips plus 3 clips of *one* other main speaker (same language and
+    gender where possible). Expected: the 3 flagged and n_voices == 2.
+(d) **profile**: a profile made from the first half of the speaker's clips judges the second half plus
+    the intruders of draw 0 (the "record more later" workflow).
+
+Plus the README's close pairs (aishell-S0252/S0913, vctk-p226/p227, ls3331/ls1088) in both directions.
+
+Prints markdown tables. Targets with ge2e: >= 95 % of intruders flagged over all mixed scenarios,
+<= 2 % false flags on one-voice sets.
+
+Calibration (see ``CALIBRATION`` in consistency.py) is computed by ``--calibrate`` from pooled
+statistics only: the floor is the midpoint between the 1st percentile of same-speaker similarities
+(clip vs. its speaker's other clips) and the 99th percentile of different-speaker similarities; the MAD
+floor is the median of the main speakers' own MADs; the clustering cut is 1 minus the midpoint between
+the 5th percentile of same-speaker pair cosine and the 95th percentile of different-speaker pair cosine.
+None of them is chosen by looking at the detection table, so the table is not a fit to itself (it is
+still the same data, so treat it as an optimistic estimate).
+
+Usage::
+
+    python scripts/eval_identity.py [--encoder ge2e] [--draws 3] [--cache /tmp/emb.npz] [--calibrate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from voxaudit.profile import Profile  # noqa: E402
+from voxaudit.speaker.consistency import analyse_set  # noqa: E402
+
+CLOSE_PAIRS = [("aishell-S0252", "aishell-S0913"), ("aishell-S0913", "aishell-S0252"),
+               ("vctk-p226", "vctk-p227"), ("vctk-p227", "vctk-p226"), ("ls3331", "ls1088")]
+
+
+# -- data ----------------------------------------------------------------------------------------------
+
+def read_manifest(speech_dir: Path) -> list[dict]:
+    with open(speech_dir / "MANIFEST.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        row["gender"] = row["gender"].rstrip("?")
+    return rows
+
+
+def embed_all(rows: list[dict], speech_dir: Path, *, encoder_name: str, device: str,
+              model_dir: str | None, cache: Path | None) -> np.ndarray:
+    """Embeddings [N, D] in manifest order, through voxaudit's loader, resampler and encoder."""
+    paths = [r["path"] for r in rows]
+    if cache is not None and cache.is_file():
+        data = np.load(cache, allow_pickle=False)
+        cached = dict(zip(data["paths"].tolist(), data["emb"]))
+        if str(data.get("encoder", encoder_name)) == encoder_name and all(p in cached for p in paths):
+            print(f"embeddings from cache {cache}", file=sys.stderr)
+            return np.stack([cached[p] for p in paths]).astype(np.float32)
+
+    from voxaudit.audio import load_audio
+    from voxaudit.resample import resample
+    from voxaudit.speaker import load_encoder
+    from voxaudit.speaker.inference import EmbeddingInference
+
+    encoder, notice = load_encoder(encoder_name, model_dir=model_dir, device=device)
+    if notice:
+        print(notice, file=sys.stderr)
+    target_sr = int(getattr(encoder, "sample_rate", 16000))
+
+    def clips():
+        for i, p in enumerate(paths):
+            audio = load_audio(speech_dir / p)
+            samples = resample(audio.samples, orig_sr=audio.sample_rate, target_sr=target_sr)
+            yield i, np.asarray(samples, dtype=np.float32)
+
+    start = time.perf_counter()
+    inference = EmbeddingInference(encoder, device=device)
+    out: dict[int, np.ndarray] = dict(inference.embed_many(clips()))
+    emb = np.stack([out[i] for i in range(len(paths))]).astype(np.float32)
+    print(f"embedded {len(paths)} clips in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    if cache is not None:
+        np.savez(cache, paths=np.array(paths), emb=emb, encoder=np.array(encoder_name))
+    return emb
+
+
+# -- scenarios -----------------------------------------------------------------------------------------
+
+def rng_for(speaker: str, draw: int, seed: int) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(speaker.encode()), draw])
+
+
+def pick_intruder_speakers(rows, speaker, k, rng, *, min_clips=1):
+    """k distinct other speakers: same language and gender first, then same language, then anyone."""
+    me = next(r for r in rows if r["speaker_id"] == speaker)
+    counts: dict[str, int] = {}
+    info: dict[str, dict] = {}
+    for r in rows:
+        counts[r["speaker_id"]] = counts.get(r["speaker_id"], 0) + 1
+        info[r["speaker_id"]] = r
+    others = [s for s in sorted(counts) if s != speaker and counts[s] >= min_clips]
+    tiers = [
+        [s for s in others if info[s]["language"] == me["language"] and info[s]["gender"] == me["gender"]],
+        [s for s in others if info[s]["language"] == me["language"]],
+        others,
+    ]
+    chosen: list[str] = []
+    for tier in tiers:
+        pool = [s for s in tier if s not in chosen]
+        rng.shuffle(pool)
+        chosen += pool[: k - len(chosen)]
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def judge(emb, own_idx, intr_idx, *, encoder, profile=None):
+    idx = list(own_idx) + list(intr_idx)
+    res = analyse_set(emb[idx], encoder=encoder, profile=profile)
+    n_own = len(own_idx)
+    own_flags = int(res.outliers[:n_own].sum())
+    intr_flags = int(res.outliers[n_own:].sum())
+    return res, own_flags, intr_flags
+
+
+def run_eval(rows, emb, *, encoder, draws, seed):
+    spk = np.array([r["speaker_id"] for r in rows])
+    mains = sorted({r["speaker_id"] for r in rows if r["role"] == "main"})
+    by_spk = {s: np.flatnonzero(spk == s) for s in set(spk)}
+    per = []
+    tot = dict(alone_own=0, alone_ff=0, alone_nv=0, alone_sets=0, mix_intr=0, mix_hit=0, mix_own=0,
+               mix_ff=0, mix_nv=0, mix_sets=0, sv_intr=0, sv_hit=0, sv_nv=0, sv_sets=0, sv_own=0,
+               sv_ff=0, pr_own=0, pr_ff=0, pr_intr=0, pr_hit=0)
+    missed_all = []
+    for s in mains:
+        own = by_spk[s]
+        # (a) alone
+        res, ff, _ = judge(emb, own, [], encoder=encoder)
+        row = dict(speaker=s, n=len(own), alone_ff=ff, alone_nv=res.n_voices,
+                   median=res.similarity_median, thr=res.threshold)
+        tot["alone_own"] += len(own); tot["alone_ff"] += ff
+        tot["alone_nv"] += int(res.n_voices == 1); tot["alone_sets"] += 1
+        # (b) mixed
+        hits = nv_ok = mff = 0
+        missed = []
+        draw0 = None
+        for d in range(draws):
+            rng = rng_for(s, d, seed)
+            intr_spk = pick_intruder_speakers(rows, s, 3, rng)
+            intr = [int(rng.choice(by_spk[o])) for o in intr_spk]
+            if d == 0:
+                draw0 = intr
+            res, ff, hit = judge(emb, own, intr, encoder=encoder)
+            hits += hit; mff += ff; nv_ok += int(res.n_voices == 1)
+            for k, i in enumerate(intr):
+                if not res.outliers[len(own) + k]:
+                    missed.append(f"{spk[i]} (similarity {res.similarities[len(own) + k]:.3f}, "
+                                  f"threshold {res.threshold:.3f})")
+        row.update(mix_hit=hits, mix_intr=3 * draws, mix_ff=mff, mix_own=len(own) * draws,
+                   mix_nv=nv_ok, missed=missed)
+        missed_all += [f"{s}: {m}" for m in missed]
+        tot["mix_intr"] += 3 * draws; tot["mix_hit"] += hits; tot["mix_own"] += len(own) * draws
+        tot["mix_ff"] += mff; tot["mix_nv"] += nv_ok; tot["mix_sets"] += draws
+        # (c) second voice
+        rng = rng_for(s, 1000, seed)
+        other = pick_intruder_speakers([r for r in rows if r["role"] == "main" or r["speaker_id"] == s],
+                                       s, 1, rng, min_clips=3)[0]
+        intr = [int(i) for i in rng.choice(by_spk[other], size=3, replace=False)]
+        res, ff, hit = judge(emb, own, intr, encoder=encoder)
+        row.update(sv_other=other, sv_hit=hit, sv_nv=res.n_voices, sv_ff=ff)
+        tot["sv_intr"] += 3; tot["sv_hit"] += hit; tot["sv_nv"] += int(res.n_voices == 2)
+        tot["sv_sets"] += 1; tot["sv_own"] += len(own); tot["sv_ff"] += ff
+        # (d) profile from the first half
+        half = len(own) // 2
+        base = analyse_set(emb[own[:half]], encoder=encoder)
+        if not base.too_small:
+            prof = Profile.from_analysis(base, encoder=encoder, weights_sha256=None)
+            res, ff, hit = judge(emb, own[half:], draw0, encoder=encoder, profile=prof)
+            row.update(pr_ff=ff, pr_own=len(own) - half, pr_hit=hit)
+            tot["pr_own"] += len(own) - half; tot["pr_ff"] += ff; tot["pr_intr"] += 3; tot["pr_hit"] += hit
+        per.append(row)
+    return per, tot, missed_all
+
+
+def close_pairs(rows, emb, *, encoder):
+    spk = np.array([r["speaker_id"] for r in rows])
+    out = []
+    for a, b in CLOSE_PAIRS:
+        own = np.flatnonzero(spk == a)
+        other = np.flatnonzero(spk == b)[:3]
+        res, ff, hit = judge(emb, own, other, encoder=encoder)
+        sims = res.similarities[len(own):]
+        out.append((a, b, len(other), hit, ff, len(own), res.n_voices, res.threshold, sims))
+    return out
+
+
+def calibrate(rows, emb, *, encoder):
+    """Derive the constants of consistency.CALIBRATION[encoder] by the stated rules and print them.
+
+    1. ``floor``: midpoint between the 1st percentile of same-speaker similarity (each clip against the
+       centroid of its speaker's other clips) and the 99th percentile of different-speaker similarity
+       (any other clip against a speaker's centroid).
+    2. ``cluster_distance``: 1 minus the 99th percentile of different-speaker clip-pair cosine among
+       same-language, same-gender pairs (the confusions that matter: a wrong take is usually a similar
+       voice), so two lone intruders rarely merge into a "voice".
+    3. ``mad_floor``: the smallest value (0.001 steps) for which at most 1 % of the clips of the
+       one-voice sets (each main speaker alone: the null case, no intruder involved) fall under the
+       threshold: half the 2 % false-flag budget, as margin.
+
+    Intruder data is used only by rules 1-2 through pooled percentiles, never through the detection
+    results, so the recall in the tables is not a fit to itself.
+    """
+    from dataclasses import replace
+
+    from voxaudit.speaker import consistency
+
+    spk = np.array([r["speaker_id"] for r in rows])
+    lang_gender = np.array([r["language"] + r["gender"] for r in rows])
+    x = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    mains = sorted({r["speaker_id"] for r in rows if r["role"] == "main"})
+    same, diff, mads = [], [], []
+    for s in mains:
+        idx = np.flatnonzero(spk == s)
+        total = x[idx].sum(axis=0)
+        loo = np.array([v @ (total - v) / np.linalg.norm(total - v) for v in x[idx]])
+        same += loo.tolist()
+        mads.append(float(np.median(np.abs(loo - np.median(loo)))))
+        diff += (x[spk != s] @ (total / np.linalg.norm(total))).tolist()
+    gram = x @ x.T
+    iu = np.triu_indices(len(x), 1)
+    same_pair = (spk[:, None] == spk[None, :])[iu]
+    similar = (lang_gender[:, None] == lang_gender[None, :])[iu]
+    q_same, q_diff = np.quantile(same, 0.01), np.quantile(diff, 0.99)
+    floor = round(float(q_same + q_diff) / 2, 2)
+    p_diff = float(np.quantile(gram[iu][~same_pair & similar], 0.99))
+    cut = round(1 - p_diff, 2)
+    print("## Calibration\n")
+    print(f"- same-speaker similarity to own centroid (leave-one-out): 1st pct {q_same:.3f}")
+    print(f"- different-speaker similarity to a speaker's centroid: 99th pct {q_diff:.3f}")
+    print(f"- -> floor = midpoint = {floor:.2f}")
+    print(f"- different-speaker pair cosine, same language and gender: 99th pct {p_diff:.3f} "
+          f"(same-speaker pairs: 5th pct {np.quantile(gram[iu][same_pair], 0.05):.3f}, "
+          f"median {np.median(gram[iu][same_pair]):.3f})")
+    print(f"- -> cluster_distance = {cut:.2f}")
+    print(f"- main speakers' own MAD: median {np.median(mads):.4f}, range {min(mads):.4f}-{max(mads):.4f}")
+    original = consistency.CALIBRATION[encoder]
+    chosen = None
+    try:
+        for mad_floor in np.round(np.arange(0.005, 0.0601, 0.001), 3):
+            consistency.CALIBRATION[encoder] = replace(original, floor=floor, cluster_distance=cut,
+                                                       mad_floor=float(mad_floor))
+            flags = clips = 0
+            for s in mains:
+                res = analyse_set(emb[spk == s], encoder=encoder)
+                flags += res.n_outliers
+                clips += res.n_readable
+            if flags <= 0.01 * clips:
+                chosen = float(mad_floor)
+                print(f"- -> mad_floor = {chosen:.3f} (one-voice sets: {flags}/{clips} clips flagged)")
+                break
+    finally:
+        consistency.CALIBRATION[encoder] = original
+    print(f"- in force: floor {original.floor}, cluster_distance {original.cluster_distance}, "
+          f"mad_floor {original.mad_floor}\n")
+    return floor, cut, chosen
+
+
+def pct(a, b):
+    return f"{100.0 * a / b:.1f}%" if b else "n/a"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--speech-dir", type=Path,
+                    default=Path(os.environ.get("VOXAUDIT_SPEECH_DIR", ROOT.parent / "shared" / "speech")))
+    ap.add_argument("--encoder", default="ge2e")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--model-dir", default=None)
+    ap.add_argument("--draws", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cache", type=Path, default=None, help="npz to read/write the embeddings")
+    ap.add_argument("--calibrate", action="store_true", help="print the calibration statistics")
+    args = ap.parse_args(argv)
+
+    if not (args.speech_dir / "MANIFEST.csv").is_file():
+        sys.exit(f"real speech not found at {args.speech_dir} (set VOXAUDIT_SPEECH_DIR)")
+    rows = read_manifest(args.speech_dir)
+    emb = embed_all(rows, args.speech_dir, encoder_name=args.encoder, device=args.device,
+                    model_dir=args.model_dir, cache=args.cache)
+    if args.calibrate:
+        calibrate(rows, emb, encoder=args.encoder)
+
+    per, tot, missed = run_eval(rows, emb, encoder=args.encoder, draws=args.draws, seed=args.seed)
+    print(f"## Identity evaluation: encoder {args.encoder}, {args.draws} draws per speaker, seed {args.seed}\n")
+    print("| speaker | clips | median | thr | alone: false flags | alone: n_voices | mixed: intruders flagged "
+          "| mixed: false flags | mixed: n_voices=1 | 2nd voice (3 clips of) | flagged | n_voices "
+          "| profile: false flags | profile: intruders |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    for r in per:
+        prof = (f"{r['pr_ff']}/{r['pr_own']} | {r['pr_hit']}/3" if "pr_ff" in r else "n/a | n/a")
+        print(f"| {r['speaker']} | {r['n']} | {r['median']:.3f} | {r['thr']:.3f} | {r['alone_ff']}/{r['n']} "
+              f"| {r['alone_nv']} | {r['mix_hit']}/{r['mix_intr']} | {r['mix_ff']}/{r['mix_own']} "
+              f"| {r['mix_nv']}/{args.draws} | {r['sv_other']} | {r['sv_hit']}/3 | {r['sv_nv']} | {prof} |")
+    nv_ok = tot["alone_nv"] + tot["mix_nv"] + tot["sv_nv"]
+    nv_sets = tot["alone_sets"] + tot["mix_sets"] + tot["sv_sets"]
+    print("\n## Totals\n")
+    print("| measure | value |\n|---|---:|")
+    print(f"| intruder recall, mixed sets (3 singletons) | {tot['mix_hit']}/{tot['mix_intr']} = {pct(tot['mix_hit'], tot['mix_intr'])} |")
+    print(f"| intruder recall, second-voice sets | {tot['sv_hit']}/{tot['sv_intr']} = {pct(tot['sv_hit'], tot['sv_intr'])} |")
+    print(f"| false-flag rate, one-voice sets | {tot['alone_ff']}/{tot['alone_own']} = {pct(tot['alone_ff'], tot['alone_own'])} |")
+    print(f"| false-flag rate, main clips of mixed sets | {tot['mix_ff']}/{tot['mix_own']} = {pct(tot['mix_ff'], tot['mix_own'])} |")
+    print(f"| false-flag rate, main clips of second-voice sets | {tot['sv_ff']}/{tot['sv_own']} = {pct(tot['sv_ff'], tot['sv_own'])} |")
+    print(f"| n_voices correct (alone=1, mixed=1, second voice=2) | {nv_ok}/{nv_sets} = {pct(nv_ok, nv_sets)} |")
+    print(f"| n_voices correct, second-voice sets only | {tot['sv_nv']}/{tot['sv_sets']} = {pct(tot['sv_nv'], tot['sv_sets'])} |")
+    print(f"| profile (first half): false flags on second half | {tot['pr_ff']}/{tot['pr_own']} = {pct(tot['pr_ff'], tot['pr_own'])} |")
+    print(f"| profile (first half): intruders flagged | {tot['pr_hit']}/{tot['pr_intr']} = {pct(tot['pr_hit'], tot['pr_intr'])} |")
+    if missed:
+        print("\nMissed intruders (speaker: intruder (similarity vs threshold)):")
+        for m in missed:
+            print(f"- {m}")
+    print("\n## Close pairs (README's known hard cases): speaker + first clips of the other\n")
+    print("| set | added | flagged | own false flags | n_voices | threshold | added similarities |")
+    print("|---|---|---:|---:|---:|---:|---|")
+    for a, b, k, hit, ff, n, nv, thr, sims in close_pairs(rows, emb, encoder=args.encoder):
+        print(f"| {a} | {k} x {b} | {hit}/{k} | {ff}/{n} | {nv} | {thr:.3f} | {', '.join(f'{v:.3f}' for v in sims)} |")
+
+
+if __name__ == "__main__":
+    main()

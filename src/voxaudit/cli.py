@@ -1,0 +1,157 @@
+"""Command line: parse arguments, call the API, print. Nothing else lives here."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import VoxauditError
+from .messages import default_language, text
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Audit voice-cloning training sets: clean recordings, one voice, the best clips.")
+err = Console(stderr=True)
+
+
+class FailOn(str, Enum):
+    never = "never"
+    warning = "warning"
+    error = "error"
+
+
+class Lang(str, Enum):
+    en = "en"
+    zh = "zh"
+
+
+def _version(value: bool):
+    if value:
+        print(f"voxaudit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")):
+    """voxaudit"""
+
+
+@app.command()
+def scan(
+    paths: List[Path] = typer.Argument(..., help="Folders (recursive), GPT-SoVITS .list files or audio files."),
+    out: Path = typer.Option(Path("voxaudit-report"), "--out", "-o", help="Output folder."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: all cores)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file overriding thresholds."),
+    lang: Optional[Lang] = typer.Option(None, "--lang", help="Language of messages (default: from the locale)."),
+    fail_on: FailOn = typer.Option(FailOn.never, "--fail-on",
+                                   help="Exit 1 when any clip has a finding at or above this level."),
+    identity: bool = typer.Option(True, "--identity/--no-identity", help="Embed voices and judge one-voice consistency."),
+    encoder: str = typer.Option("auto", "--encoder", help="Speaker encoder: auto, ecapa or ge2e."),
+    model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Folder holding the ECAPA-TDNN weights."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Clips per encoder batch (default: per device)."),
+    half: bool = typer.Option(False, "--half", help="Half precision on GPU (bf16)."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Embedding cache file (default: OUT/embeddings.sqlite)."),
+    profile: Optional[Path] = typer.Option(None, "--profile", help="Judge against a saved profile.json instead of the set itself."),
+    select_minutes: Optional[float] = typer.Option(None, "--select-minutes", min=0.0,
+                                                    help="Write OUT/keep.list with the best clips up to M minutes."),
+    save_embeddings: bool = typer.Option(False, "--save-embeddings", help="Write OUT/embeddings.npz."),
+    html: bool = typer.Option(True, "--html/--no-html", help="Write OUT/report.html."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+):
+    """Measure every clip, judge it, check that the set is one voice, and write the reports."""
+    from .config import load_config
+    from .pipeline import ScanOptions, scan as run_scan
+    from .report.outputs import write_outputs
+
+    language = lang.value if lang else default_language()
+    try:
+        options = ScanOptions(
+            jobs=jobs, config=load_config(config), lang=language, identity=identity, encoder=encoder,
+            model_dir=str(model_dir) if model_dir else None, device=device, batch_size=batch_size, half=half,
+            cache_path=str(cache) if cache else str(out / "embeddings.sqlite"),
+            profile_path=str(profile) if profile else None, select_minutes=select_minutes,
+            save_embeddings=save_embeddings, html=html)
+        inputs = [str(p) for p in paths]
+        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                      MofNCompleteColumn(), TimeRemainingColumn(), TextColumn("{task.fields[clip]}"),
+                      console=err, disable=quiet, transient=True) as bar:
+            task = bar.add_task("scanning", total=None, clip="")
+
+            def on_progress(done: int, total: int, clip) -> None:
+                bar.update(task, completed=done, total=total, clip=_short(clip.source.display_path))
+
+            def on_notice(message: str) -> None:
+                err.print(f"[yellow]note:[/] {message}", markup=True, highlight=False)
+
+            result = run_scan(inputs, options, progress=on_progress, notice=on_notice)
+        report, written = write_outputs(result, out, options, inputs)
+    except VoxauditError as error:
+        err.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2)
+
+    if not quiet:
+        print_summary(report, written, language)
+    if fail_on != FailOn.never:
+        level = 2 if fail_on == FailOn.error else 1
+        rank = {"info": 0, "warning": 1, "error": 2}
+        if any(rank[f["severity"]] >= level for c in report["clips"] for f in c["findings"]):
+            raise typer.Exit(1)
+
+
+def _short(path: str, width: int = 40) -> str:
+    return path if len(path) <= width else "…" + path[-(width - 1):]
+
+
+def print_summary(report: dict, written: list[Path], lang: str, console: Optional[Console] = None) -> None:
+    """The readable summary: verdict, worst findings with hints, reference clip, files written."""
+    console = console or Console()
+    s = report["summary"]
+    console.print(f"[bold]{text('title', lang)}[/]: {s['n_clips']} {text('clips', lang)}, "
+                  + text("minutes", lang, usable=s["usable_minutes"], total=s["total_minutes"]), highlight=False)
+    n_error = s["by_severity"]["error"]
+    n_warning = s["by_severity"]["warning"]
+    console.print(text("flagged", lang, n=n_error, w=n_warning), highlight=False)
+    if s.get("n_unreadable"):
+        console.print(f"[red]{text('unreadable', lang, n=s['n_unreadable'])}[/]", highlight=False)
+    if "encoder" in s:
+        console.print(text("encoder", lang, name=s["encoder"]), highlight=False)
+        if s.get("identity_too_small"):
+            console.print(text("too_small", lang, message=s["identity_too_small"]), highlight=False)
+        elif s.get("consistent"):
+            console.print(f"[green]{text('one_voice', lang)}[/]", highlight=False)
+        else:
+            n_out = sum(1 for c in report["clips"] if (c.get("identity") or {}).get("outlier"))
+            if s.get("n_voices", 1) > 1:
+                console.print(f"[red]{text('n_voices', lang, n=s['n_voices'])}[/]", highlight=False)
+            console.print(f"[red]{text('not_consistent', lang, n=n_out)}[/]", highlight=False)
+    if s.get("reference"):
+        console.print(text("reference", lang, path=s["reference"]), highlight=False)
+    if s["by_code"]:
+        table = Table(title=text("top_findings", lang), title_justify="left")
+        table.add_column(text("code", lang))
+        table.add_column(text("count", lang), justify="right")
+        table.add_column(text("hint", lang))
+        colour = {"error": "red", "warning": "yellow", "info": "cyan"}
+        for code, entry in list(s["by_code"].items())[:8]:
+            table.add_row(f"[{colour[entry['severity']]}]{code}[/]", str(entry["clips"]), entry["hint"])
+        console.print(table)
+    console.print(text("written", lang, paths=", ".join(str(p) for p in written)), highlight=False)
+
+
+def main() -> None:
+    # Never reach for the model hub unless the user allows it explicitly elsewhere.
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Thresholds: the one table that decides severity.
+
+Defaults follow the recording guide voice-cloning users work from: 44.1/48 kHz; average RMS between
+0.01 and 0.1 linear (-40 to -20 dBFS); no clipping; at most 30 % silence; SNR of at least 25 dB; full
+microphone bandwidth; no mains hum, room echo, plosive pops, AGC pumping or prior noise reduction.
+
+Each rule compares one metric with a ``warning`` and an ``error`` level in the metric's own unit.
+``--config FILE.toml`` overrides any of them::
+
+    [thresholds.low_snr]
+    warning = 30.0
+    error = 20.0
+
+    [thresholds.reverb]
+    enabled = false
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Optional
+
+from .errors import ParameterError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One judged metric.
+
+    ``direction`` is ``"below"`` (a finding when the value is under the level) or ``"above"``;
+    ``absolute`` compares ``abs(value)``. A level of None disables that severity.
+    """
+
+    code: str
+    metric: str
+    direction: str
+    warning: Optional[float]
+    error: Optional[float]
+    unit: str = ""
+    absolute: bool = False
+    enabled: bool = True
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("too_short", "duration_s", "below", warning=1.0, error=0.5, unit="s"),
+    Rule("too_long", "duration_s", "above", warning=20.0, error=60.0, unit="s"),
+    Rule("low_sample_rate", "sample_rate", "below", warning=44100, error=16000, unit="Hz"),
+    Rule("too_quiet", "rms_dbfs", "below", warning=-40.0, error=-50.0, unit="dBFS"),
+    Rule("too_loud", "rms_dbfs", "above", warning=-20.0, error=-8.0, unit="dBFS"),
+    Rule("clipping", "clipping_fraction", "above", warning=0.0001, error=0.001),
+    Rule("dc_offset", "dc_offset", "above", warning=0.01, error=0.05, absolute=True),
+    Rule("too_much_silence", "silence_ratio", "above", warning=0.30, error=0.60),
+    Rule("long_pause", "longest_pause_s", "above", warning=2.0, error=4.0, unit="s"),
+    Rule("low_snr", "snr_db", "below", warning=25.0, error=15.0, unit="dB"),
+    Rule("narrow_bandwidth", "bandwidth_hz", "below", warning=6000.0, error=4500.0, unit="Hz"),
+    Rule("mains_hum", "hum_db", "above", warning=10.0, error=20.0, unit="dB"),
+    Rule("reverb", "rt60_s", "above", warning=0.5, error=0.9, unit="s"),
+    Rule("plosive", "plosive_count", "above", warning=0, error=3),
+    Rule("agc_pumping", "agc_pumping_db", "above", warning=6.0, error=10.0, unit="dB"),
+    Rule("denoised", "denoise_score", "above", warning=0.5, error=0.75),
+)
+
+# What each severity costs the 0-100 quality score; a clip that cannot be read scores 0.
+QUALITY_PENALTY = {"error": 35.0, "warning": 10.0, "info": 2.0}
+
+
+@dataclass
+class Config:
+    """Thresholds and scoring in force for a run."""
+
+    rules: dict[str, Rule] = field(default_factory=lambda: {r.code: r for r in DEFAULT_RULES})
+    quality_penalty: dict[str, float] = field(default_factory=lambda: dict(QUALITY_PENALTY))
+
+    def rule(self, code: str) -> Optional[Rule]:
+        rule = self.rules.get(code)
+        return rule if rule is not None and rule.enabled else None
+
+    def to_dict(self) -> dict:
+        return {code: {"metric": r.metric, "direction": r.direction, "warning": r.warning,
+                       "error": r.error, "enabled": r.enabled} for code, r in self.rules.items()}
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """The default thresholds, overridden by a TOML file when one is given.
+
+    Raises
+    ------
+    ParameterError
+        On an unknown rule code or key, or a value that is not a number.
+    """
+    config = Config()
+    if path is None:
+        return config
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ParameterError(f"cannot read config {path}: {error}") from None
+    overrides = data.get("thresholds", {})
+    unknown_top = set(data) - {"thresholds", "quality_penalty"}
+    if unknown_top:
+        raise ParameterError(f"config {path}: unknown section(s) {sorted(unknown_top)}")
+    for code, values in overrides.items():
+        if code not in config.rules:
+            raise ParameterError(f"config {path}: unknown threshold {code!r}; known: {sorted(config.rules)}")
+        if not isinstance(values, dict):
+            raise ParameterError(f"config {path}: [thresholds.{code}] must be a table")
+        changes = {}
+        for key, value in values.items():
+            if key in ("warning", "error"):
+                if value is not None and not isinstance(value, (int, float)):
+                    raise ParameterError(f"config {path}: thresholds.{code}.{key} must be a number, got {value!r}")
+                changes[key] = value
+            elif key == "enabled":
+                changes[key] = bool(value)
+            else:
+                raise ParameterError(f"config {path}: unknown key thresholds.{code}.{key}")
+        config.rules[code] = replace(config.rules[code], **changes)
+    for severity, value in data.get("quality_penalty", {}).items():
+        if severity not in QUALITY_PENALTY or not isinstance(value, (int, float)):
+            raise ParameterError(f"config {path}: bad quality_penalty.{severity} = {value!r}")
+        config.quality_penalty[severity] = float(value)
+    return copy.deepcopy(config)

@@ -1,0 +1,127 @@
+"""The identity stage of a scan: embed (with the cache), then analyse the set against itself or a profile.
+
+It glues the speaker pieces together for the pipeline; each piece stays usable on its own:
+``speaker.load_encoder`` / ``EmbeddingInference`` (embed), ``cache.EmbeddingCache`` (reuse),
+``speaker.consistency.analyse_set`` (analyse), ``profile.Profile`` (judge against a saved voice).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Callable, Iterator, Optional
+
+import numpy as np
+
+from .model import ClipResult
+from .signal.findings import make_finding, quality_score
+
+# Cache writes are grouped so a killed run loses at most this many finished embeddings.
+CACHE_FLUSH_EVERY = 16
+
+
+class IdentityStage:
+    """Embeds clips as the pipeline hands them over, then judges the set.
+
+    The encoder is loaded only when the first clip arrives, so worker processes are already decoding
+    and measuring while the model loads.
+    """
+
+    def __init__(self, options, tell: Callable[[str], None]):
+        self.options = options
+        self.tell = tell
+        self.encoder = None
+        self.inference = None
+        self.cache = None
+        self.profile = None
+        self.cache_hits = 0
+        self.embedded = 0
+
+    # -- embed -------------------------------------------------------------------------------------
+    def _load(self) -> None:
+        from .speaker import EmbeddingInference, load_encoder
+
+        opts = self.options
+        self.encoder, message = load_encoder(opts.encoder, model_dir=opts.model_dir, device=opts.device,
+                                             allow_download=opts.allow_download)
+        if message:
+            self.tell(message)
+        self.inference = EmbeddingInference(self.encoder, batch_size=opts.batch_size, half=opts.half)
+        if opts.profile_path:
+            from .profile import Profile
+
+            self.profile = Profile.from_json(opts.profile_path)
+            self.profile.check_compatible(self.encoder.name, self.encoder.weights_sha256)
+        if opts.cache_path:
+            from .cache import EmbeddingCache
+
+            self.cache = EmbeddingCache(opts.cache_path, notice=self.tell)
+
+    def _key(self, sha: str) -> tuple[str, str, str]:
+        return (sha, self.encoder.name, self.encoder.weights_sha256)
+
+    def embed(self, items: Iterator[tuple[int, str, np.ndarray]]) -> dict[int, np.ndarray]:
+        """Embed ``(index, content_sha256, wav16k)`` items; return ``index -> embedding``."""
+        items = iter(items)
+        first = next(items, None)  # starts the workers before the model loads
+        if first is None:
+            return {}
+        self._load()
+        embeddings: dict[int, np.ndarray] = {}
+
+        def not_cached() -> Iterator[tuple[tuple[int, str], np.ndarray]]:
+            for index, sha, wav in itertools.chain([first], items):
+                if self.cache is not None:
+                    hit = self.cache.get(self._key(sha))
+                    if hit is not None:
+                        embeddings[index] = hit
+                        self.cache_hits += 1
+                        continue
+                yield (index, sha), wav
+
+        pending: list[tuple[tuple[str, str, str], np.ndarray]] = []
+        for (index, sha), vector in self.inference.embed_many(not_cached()):
+            embeddings[index] = vector
+            self.embedded += 1
+            if self.cache is not None:
+                pending.append((self._key(sha), vector))
+                if len(pending) >= CACHE_FLUSH_EVERY:
+                    self.cache.put_many(pending)
+                    pending.clear()
+        if self.cache is not None and pending:
+            self.cache.put_many(pending)
+        return embeddings
+
+    # -- analyse -----------------------------------------------------------------------------------
+    def analyse(self, clips: list[ClipResult], embeddings: dict[int, np.ndarray]):
+        """Attach identity blocks and ``speaker_mismatch`` findings; return (matrix, analysis, summary)."""
+        from .speaker.consistency import analyse_set
+
+        if self.encoder is None:  # nothing was readable
+            return None, None, {"identity": "no readable clips to embed"}
+        dim = int(self.encoder.dim)
+        matrix = np.full((len(clips), dim), np.nan, dtype=np.float32)
+        for index, vector in embeddings.items():
+            matrix[index] = vector
+        analysis = analyse_set(matrix, encoder=self.encoder.name, profile=self.profile)
+        config = self.options.config
+        for clip, block in zip(clips, analysis.clips):
+            clip.identity = block
+            if block and block.get("outlier"):
+                clip.findings.insert(0, make_finding("speaker_mismatch", "error", lang=self.options.lang,
+                                                     metric="similarity", value=block["similarity"],
+                                                     threshold=analysis.threshold, reason=block["reason"]))
+                clip.quality = quality_score(clip.findings, config)
+        summary = {
+            "encoder": self.encoder.name,
+            "encoder_weights_sha256": self.encoder.weights_sha256,
+            "embedding_dim": dim,
+            "embedded": self.embedded,
+            "cache_hits": self.cache_hits,
+            "judged_against": "profile" if self.profile is not None else "set",
+        }
+        summary.update(analysis.summary_dict())
+        return matrix, analysis, summary
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()

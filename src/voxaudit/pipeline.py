@@ -1,0 +1,311 @@
+"""The scan, composed: discover -> load -> measure / embed -> analyse -> select -> report.
+
+Per-clip work (decode, validate, measure, hash, resample to the encoder's rate) runs in worker
+processes, one clip at a time per worker, with a bounded number of clips in flight. The main process
+embeds the resampled audio as it arrives (so decoding overlaps inference), then analyses the set.
+No stage holds the whole set's audio.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+import sys
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Optional
+
+import numpy as np
+
+from . import __version__
+from .audio import load_audio
+from .config import Config, load_config
+from .discover import Discovery, discover
+from .errors import AudioError, ParameterError
+from .model import ClipResult, ClipSource, SEVERITY_RANK
+from .signal import measure_signal
+from .signal.findings import judge_metrics, make_finding, quality_score
+
+ENCODER_SAMPLE_RATE = 16000
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class ScanOptions:
+    """Everything a scan can be told; the CLI maps its flags onto this."""
+
+    jobs: Optional[int] = None
+    config: Config = field(default_factory=Config)
+    lang: str = "en"
+    identity: bool = True
+    encoder: str = "auto"
+    model_dir: Optional[str] = None
+    device: str = "auto"
+    batch_size: Optional[int] = None
+    half: bool = False
+    cache_path: Optional[str] = None
+    profile_path: Optional[str] = None
+    select_minutes: Optional[float] = None
+    save_embeddings: bool = False
+    html: bool = True
+    allow_download: bool = True
+
+
+@dataclass
+class ScanResult:
+    clips: list[ClipResult]
+    summary: dict
+    discovery: Discovery
+    embeddings: Optional[np.ndarray] = None
+    analysis: object = None
+    notices: list[str] = field(default_factory=list)
+
+    def report_dict(self, inputs: Iterable[str] = ()) -> dict:
+        return {
+            "schema": SCHEMA_VERSION,
+            "tool": {"name": "voxaudit", "version": __version__},
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "inputs": [str(i) for i in inputs],
+            "clips": [clip.to_dict() for clip in self.clips],
+            "summary": self.summary,
+        }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Per-clip work (runs in worker processes).
+
+def file_sha256(path: str, chunk_size: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes, streamed."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _round_metrics(metrics: dict) -> dict:
+    out = {}
+    for key, value in metrics.items():
+        if isinstance(value, (bool, np.bool_)):
+            out[key] = bool(value)
+        elif isinstance(value, (int, np.integer)):
+            out[key] = int(value)
+        elif isinstance(value, (float, np.floating)):
+            value = float(value)
+            out[key] = round(value, 6) if np.isfinite(value) else None
+        else:
+            out[key] = value
+    return out
+
+
+def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
+                 ) -> tuple[ClipResult, Optional[np.ndarray]]:
+    """Load, measure and judge one clip; also return its 16 kHz audio when the encoder needs it.
+
+    Never raises for a bad file: the problem becomes an ``unreadable`` or ``too_short`` finding.
+    """
+    result = ClipResult(source=source)
+    try:
+        audio = load_audio(source.path)
+        result.content_sha256 = file_sha256(source.path)
+    except AudioError as error:
+        severity = "error"
+        result.findings = [make_finding(error.code, severity, lang=lang, detail=str(error), value=None)]
+        if error.code == "too_short":
+            result.findings[0].message = f"{result.findings[0].message.split(':')[0]}: {error}"
+        return result, None
+    except (OSError, MemoryError, ValueError, RuntimeError) as error:  # belt and braces: never stop the run
+        result.findings = [make_finding("unreadable", "error", lang=lang, detail=f"{type(error).__name__}: {error}")]
+        return result, None
+
+    metrics = {"duration_s": round(audio.duration_s, 4), "sample_rate": audio.sample_rate,
+               "channels": audio.channels}
+    if audio.subtype:
+        metrics["sample_format"] = audio.subtype
+    metrics.update(measure_signal(audio.samples, sample_rate=audio.sample_rate))
+    result.metrics = _round_metrics(metrics)
+    result.notes = list(audio.notes)
+    result.findings = judge_metrics(result.metrics, config, lang=lang)
+    result.quality = quality_score(result.findings, config)
+
+    wav16k = None
+    if want_audio:
+        from .resample import resample
+
+        wav16k = resample(audio.samples, orig_sr=audio.sample_rate, target_sr=ENCODER_SAMPLE_RATE)
+        wav16k = np.ascontiguousarray(wav16k, dtype=np.float32)
+    return result, wav16k
+
+
+def _worker_init() -> None:
+    # One clip at a time per worker: keep each worker single-threaded so N workers use N cores.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except Exception:  # pragma: no cover - threadpoolctl is optional here
+        pass
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def iter_processed(sources: list[ClipSource], *, config: Config, lang: str, want_audio: bool,
+                   jobs: int) -> Iterator[tuple[int, ClipResult, Optional[np.ndarray]]]:
+    """Yield ``(index, result, wav16k)`` for every clip, in completion order.
+
+    At most ``2 * jobs`` clips are in flight, so memory stays bounded whatever the set size.
+    """
+    if jobs <= 1 or len(sources) <= 1:
+        for index, source in enumerate(sources):
+            result, wav = process_clip(source, config, lang, want_audio)
+            yield index, result, wav
+        return
+
+    import multiprocessing as mp
+
+    context = mp.get_context("spawn")  # never fork a process that may hold torch threads
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init) as pool:
+        pending: dict[Future, int] = {}
+        next_index = 0
+        max_in_flight = 2 * jobs
+        while next_index < len(sources) or pending:
+            while next_index < len(sources) and len(pending) < max_in_flight:
+                future = pool.submit(process_clip, sources[next_index], config, lang, want_audio)
+                pending[future] = next_index
+                next_index += 1
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                try:
+                    result, wav = future.result()
+                except Exception as error:  # a worker died (e.g. out of memory): that clip only
+                    result = ClipResult(source=sources[index])
+                    result.findings = [make_finding("unreadable", "error", lang=lang,
+                                                    detail=f"worker failed: {type(error).__name__}: {error}")]
+                    wav = None
+                yield index, result, wav
+
+
+# ---------------------------------------------------------------------------------------------------
+# Set level.
+
+def _summarise(clips: list[ClipResult], lang: str) -> dict:
+    from .messages import render
+
+    readable = [c for c in clips if c.readable and c.metrics]
+    total_s = sum(c.metrics.get("duration_s", 0.0) for c in readable)
+    usable_s = sum(c.metrics.get("duration_s", 0.0) for c in readable if not c.has_error())
+    by_severity = {"error": 0, "warning": 0, "info": 0}
+    for clip in clips:
+        worst = clip.worst_severity
+        if worst:
+            by_severity[worst] += 1
+    by_code: dict[str, dict] = {}
+    for clip in clips:
+        for code in sorted({f.code for f in clip.findings}):
+            entry = by_code.setdefault(code, {"clips": 0, "minutes": 0.0, "severity": "info",
+                                              "hint": render(code, lang)[1]})
+            entry["clips"] += 1
+            entry["minutes"] += clip.metrics.get("duration_s", 0.0) / 60.0
+            worst = max((f.severity for f in clip.findings if f.code == code), key=SEVERITY_RANK.__getitem__)
+            if SEVERITY_RANK[worst] > SEVERITY_RANK[entry["severity"]]:
+                entry["severity"] = worst
+    for entry in by_code.values():
+        entry["minutes"] = round(entry["minutes"], 3)
+    by_code = dict(sorted(by_code.items(), key=lambda kv: (-SEVERITY_RANK[kv[1]["severity"]], -kv[1]["clips"])))
+    return {
+        "n_clips": len(clips),
+        "n_readable": len(readable),
+        "n_unreadable": len(clips) - len(readable),
+        "total_minutes": round(total_s / 60.0, 3),
+        "usable_minutes": round(usable_s / 60.0, 3),
+        "n_flagged": sum(1 for c in clips if c.worst_severity in ("warning", "error")),
+        "by_severity": by_severity,
+        "by_code": by_code,
+        "lang": lang,
+    }
+
+
+def scan(inputs: list[str], options: ScanOptions | None = None, *,
+         progress: Optional[Callable[[int, int, ClipResult], None]] = None,
+         notice: Optional[Callable[[str], None]] = None) -> ScanResult:
+    """Scan clips: measure and judge each one, and (unless ``options.identity`` is off) embed the
+    voices, analyse the set and choose the best clips.
+
+    Parameters
+    ----------
+    inputs : list of str
+        Folders, ``.list`` files or audio files.
+    options : ScanOptions
+    progress : callable, optional
+        Called as ``progress(done, total, clip_result)`` after each clip is measured.
+    notice : callable, optional
+        Called with one-line notices (encoder fallback, cache rebuilt ...).
+
+    Returns
+    -------
+    ScanResult
+    """
+    options = options or ScanOptions()
+    discovery = discover(inputs)
+    sources = discovery.clips
+    jobs = options.jobs or default_jobs()
+    if jobs < 1:
+        raise ParameterError(f"jobs must be >= 1, got {jobs}")
+    notices: list[str] = list(discovery.problems)
+
+    def tell(message: str) -> None:
+        notices.append(message)
+        if notice:
+            notice(message)
+
+    for problem in discovery.problems:
+        if notice:
+            notice(problem)
+
+    results: list[Optional[ClipResult]] = [None] * len(sources)
+    embeddings: dict[int, np.ndarray] = {}
+    identity = None
+    if options.identity and sources:
+        from .identity import IdentityStage
+
+        identity = IdentityStage(options, tell)
+
+    done = 0
+
+    def measured() -> Iterator[tuple[int, Optional[str], Optional[np.ndarray]]]:
+        nonlocal done
+        for index, result, wav in iter_processed(sources, config=options.config, lang=options.lang,
+                                                 want_audio=identity is not None, jobs=jobs):
+            results[index] = result
+            done += 1
+            if progress:
+                progress(done, len(sources), result)
+            if wav is not None and result.content_sha256:
+                yield index, result.content_sha256, wav
+
+    if identity is not None:
+        embeddings = identity.embed(measured())
+    else:
+        for _ in measured():
+            pass
+
+    clips = [r for r in results if r is not None]
+    matrix, analysis, identity_summary = None, None, {}
+    if identity is not None:
+        matrix, analysis, identity_summary = identity.analyse(clips, embeddings)
+    summary = {**_summarise(clips, options.lang), **identity_summary}
+    from .select import choose_reference
+
+    summary["reference"], summary["reference_alternates"] = choose_reference(clips)
+    return ScanResult(clips=clips, summary=summary, discovery=discovery, embeddings=matrix,
+                      analysis=analysis, notices=notices)

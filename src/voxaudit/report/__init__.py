@@ -1,0 +1,1 @@
+"""Report writers: JSON (the canonical record), CSV, ``.list`` files, HTML, terminal summary."""

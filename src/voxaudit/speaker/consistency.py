@@ -1,0 +1,487 @@
+"""Is this set one voice? Set-level analysis of speaker embeddings.
+
+Pure functions over an ``[N, D]`` array of speaker embeddings (one row per clip, ``NaN`` rows for clips
+that could not be embedded). Nothing here reads files, prints or knows about encoders beyond the
+per-encoder calibration table below.
+
+The analysis, step by step:
+
+1. **Normalise** the readable rows to unit length (cosine similarity is then a dot product).
+2. **Cluster** them: agglomerative clustering, average linkage on cosine distance, cut at a per-encoder
+   ``cluster_distance`` so the data choose the number of clusters. Clusters are numbered by size,
+   largest first.
+3. **Robust centroid** of the dominant voice: start from the mean of the largest cluster (its medoid when
+   every cluster is a singleton), then iterate: score every clip, drop the clips under the outlier
+   threshold, recompute the mean of the rest, until the kept set stops changing. Intruders therefore do
+   not pull the centroid towards themselves.
+4. **Similarity** of each clip to that centroid. A clip that is part of the centroid is scored against
+   the centroid of the *other* kept clips (leave-one-out), so it gets no credit for matching itself and
+   its score is on the same scale as an excluded clip's (and as a new clip's against a saved profile).
+5. **Outliers**: robust z from the median and MAD of the similarities (MAD floored, so a very tight set
+   does not flag its ordinary spread), combined with an absolute per-encoder floor. See
+   :func:`identity_threshold` for the exact rule.
+6. **Voices**: the dominant cluster, plus every other cluster of at least
+   ``max(MIN_VOICE_CLIPS, ceil(MIN_VOICE_SHARE * n))`` clips of which at least half are outliers. A
+   lone clip of another speaker is an *outlier*, not a voice; a cluster of genuine takes that clustering
+   split off (its clips pass the centroid test) is not a second voice either.
+
+With a saved :class:`~voxaudit.profile.Profile`, steps 3-5 use the profile's centroid, median, MAD and
+threshold instead of the set's own, so a later batch of recordings (even a single clip) is judged
+against the voice the profile was built from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional
+
+import numpy as np
+
+from ..errors import ParameterError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..profile import Profile
+
+# Robust z from the median and MAD: z = (s - median) / (MAD_TO_SIGMA * MAD).
+MAD_TO_SIGMA = 1.4826
+# A clip more than this many robust standard deviations below the median is an outlier. 3.5 is the
+# conventional cut of Iglewicz & Hoaglin's modified z-score; it was not tuned on our data.
+Z_OUTLIER = 3.5
+# A non-dominant cluster counts as a voice when it holds at least this many clips ...
+MIN_VOICE_CLIPS = 2
+# ... and at least this share of the readable clips (so 2 stray clips in 1000 are outliers, not a voice).
+MIN_VOICE_SHARE = 0.02
+# Agglomerative clustering is O(N^2) in memory: above this many clips, cluster an evenly spaced sample
+# and assign the others to the nearest cluster mean.
+MAX_CLUSTER_CLIPS = 3000
+MAX_ITERATIONS = 50
+
+
+@dataclass(frozen=True)
+class EncoderCalibration:
+    """Per-encoder constants of the analysis.
+
+    Attributes
+    ----------
+    floor : float
+        Absolute similarity (cosine, to the centroid of the other clips) under which a clip is unlikely
+        to be the same voice whatever the set's spread.
+    mad_floor : float
+        Smallest MAD of similarities used for the robust z (cosine units): sets tighter than this are
+        judged as if their spread were this.
+    cluster_distance : float
+        Average-linkage cut, in cosine distance (``1 - cosine``).
+    calibrated : bool
+        Whether the constants were measured on real speech with the real weights here.
+    note : str
+        Where the numbers come from.
+    """
+
+    floor: float
+    mad_floor: float
+    cluster_distance: float
+    calibrated: bool
+    note: str
+
+
+CALIBRATION: dict[str, EncoderCalibration] = {
+    # GE2E (resemblyzer 0.1.4 weights), measured by scripts/eval_identity.py on ../shared/speech
+    # (24 main speakers, 339 clips). Rules, stated before looking at the detection results:
+    # - floor: midpoint between the 1st percentile of same-speaker similarity (each clip against the
+    #   centroid of its speaker's other clips: 0.806) and the 99th percentile of different-speaker
+    #   similarity (any other clip against a speaker's centroid: 0.737) -> 0.77.
+    # - mad_floor: the median over main speakers of their own MAD of similarities (0.013), so a set
+    #   tighter than a typical one is not allowed to flag its ordinary spread.
+    # - cluster_distance: 1 - midpoint between the 5th percentile of same-speaker clip-pair cosine
+    #   (0.731) and the 95th percentile of different-speaker clip-pair cosine (0.645) -> 0.31.
+    "ge2e": EncoderCalibration(
+        floor=0.77, mad_floor=0.013, cluster_distance=0.31, calibrated=True,
+        note="measured on ../shared/speech with resemblyzer's GE2E weights"),
+    # ECAPA-TDNN (speechbrain/spkrec-ecapa-voxceleb). NOT calibrated here: no weights were available
+    # offline. Published figures for that model's cosine scores between two utterances: the EER
+    # operating point on VoxCeleb1-O sits around 0.25-0.30 and same-speaker pairs typically score
+    # above 0.5, different speakers around 0-0.2. Scoring against a centroid of many clips raises the
+    # same-speaker score further, hence a floor above the EER point (0.45). Pair similarities spread
+    # more than GE2E's, hence a wider MAD floor; the clustering cut sits near the EER threshold on pair
+    # cosine (distance 1 - 0.35). Re-measure with scripts/eval_identity.py --encoder ecapa when the
+    # weights are present.
+    "ecapa": EncoderCalibration(
+        floor=0.45, mad_floor=0.03, cluster_distance=0.65, calibrated=False,
+        note="from published spkrec-ecapa-voxceleb score ranges; not measured here"),
+}
+
+
+def calibration_for(encoder: str) -> EncoderCalibration:
+    """The calibration constants of ``encoder`` ("ge2e" or "ecapa").
+
+    Raises
+    ------
+    ParameterError
+        When the encoder has no calibration.
+    """
+    try:
+        return CALIBRATION[encoder]
+    except KeyError:
+        raise ParameterError(
+            f"no identity calibration for encoder {encoder!r}; known: {sorted(CALIBRATION)}") from None
+
+
+def identity_threshold(median: float, mad: float, *, encoder: str) -> float:
+    """The similarity below which a clip is an outlier, from the set's median and MAD.
+
+    ``sigma = 1.4826 * max(mad, mad_floor)``; the relative threshold is ``median - 3.5 * sigma``. The
+    absolute ``floor`` can raise it, but never above ``median - 3.5 * 1.4826 * mad_floor`` (the
+    threshold of the tightest allowed set), so in a genuinely loose set (telephone audio, a scores
+    range sitting under the floor) the floor cannot flag the set's own bulk, while in a set whose MAD is
+    inflated by many intruders it still cuts where the encoder says "different speaker".
+
+    Parameters
+    ----------
+    median, mad : float
+        Median and median absolute deviation of the similarities (cosine).
+    encoder : str
+        Encoder name, for its calibration.
+
+    Returns
+    -------
+    float
+        Cosine similarity threshold.
+
+    Examples
+    --------
+    >>> round(identity_threshold(0.93, 0.01, encoder="ge2e"), 3)
+    0.863
+    """
+    cal = calibration_for(encoder)
+    sigma = MAD_TO_SIGMA * max(float(mad), cal.mad_floor)
+    relative = float(median) - Z_OUTLIER * sigma
+    floor_cap = float(median) - Z_OUTLIER * MAD_TO_SIGMA * cal.mad_floor
+    return max(relative, min(cal.floor, floor_cap))
+
+
+@dataclass
+class SetAnalysis:
+    """The result of :func:`analyse_set`.
+
+    Attributes
+    ----------
+    centroid : np.ndarray [D]
+        Unit-length centroid of the dominant voice (or of the profile). Empty when nothing was readable.
+    similarity_median, similarity_mad : float or None
+        Median and MAD of the clips' similarities that the robust z is computed from (the profile's
+        when judged against a profile). None when nothing was readable.
+    threshold : float or None
+        Similarity below which a clip is an outlier (for plotting). None when the set is too small.
+    n_voices : int or None
+        Number of voices (see the module docstring). None when too small to judge.
+    consistent : bool or None
+        True when the set is one voice with no outlier take. None when too small to judge.
+    dominant_cluster : int or None
+        Cluster id of the dominant voice.
+    too_small : bool
+        Fewer than ``min_clips`` readable clips (and no profile): nothing was flagged.
+    message : str or None
+        Why the set was not judged, in plain words.
+    identities : list of dict or None
+        Per input row, the identity block (None for unreadable rows): ``similarity`` (cosine to the
+        centroid), ``z`` (robust z, None when not judged), ``cluster`` (int or None), ``outlier`` (bool),
+        ``reason`` (plain words).
+    similarities : np.ndarray [N]
+        Similarity per input row (NaN for unreadable rows).
+    labels : np.ndarray [N] of int
+        Cluster per input row (-1 for unreadable rows).
+    outliers : np.ndarray [N] of bool
+        Outlier flag per input row.
+    encoder : str
+    n_readable : int
+        Readable rows.
+    n_centroid_clips : int
+        Clips averaged into the centroid (the profile's ``n_clips`` when judged against a profile).
+    judged_against : str
+        ``"set"`` or ``"profile"``.
+    """
+
+    centroid: np.ndarray
+    similarity_median: Optional[float]
+    similarity_mad: Optional[float]
+    threshold: Optional[float]
+    n_voices: Optional[int]
+    consistent: Optional[bool]
+    dominant_cluster: Optional[int]
+    too_small: bool
+    message: Optional[str] = None
+    identities: list[Optional[dict[str, Any]]] = field(default_factory=list)
+    similarities: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    outliers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    encoder: str = ""
+    n_readable: int = 0
+    n_centroid_clips: int = 0
+    judged_against: str = "set"
+
+    @property
+    def n_outliers(self) -> int:
+        return int(np.count_nonzero(self.outliers))
+
+    def summary_dict(self) -> dict[str, Any]:
+        """The report.json summary keys: ``n_voices``, ``consistent``, ``dominant_cluster``,
+        ``identity_threshold``, ``similarity_median`` (floats rounded to 4 decimals, None when unknown)."""
+        return {
+            "n_voices": self.n_voices,
+            "consistent": self.consistent,
+            "dominant_cluster": self.dominant_cluster,
+            "identity_threshold": _round(self.threshold),
+            "similarity_median": _round(self.similarity_median),
+        }
+
+
+def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | None" = None,
+                min_clips: int = 5, weights_sha256: str | None = None) -> SetAnalysis:
+    """Judge whether a set of clips is one voice, and which clips are not.
+
+    Parameters
+    ----------
+    embeddings : np.ndarray [N, D]
+        One speaker embedding per clip, in input order. Rows holding any non-finite value (NaN for a
+        clip that could not be read) or of zero length are unreadable: their identity is None.
+    encoder : str
+        Name of the encoder that made the embeddings ("ge2e" or "ecapa"): selects the calibration.
+    profile : Profile, optional
+        Judge the clips against this saved voice profile instead of against themselves. Then
+        ``min_clips`` does not apply: even one clip is judged.
+    min_clips : int
+        Fewer readable clips than this (without a profile) are too few to judge: no outlier flags, no
+        voice count. At least 3.
+    weights_sha256 : str, optional
+        SHA-256 of the encoder weights; checked against the profile's when both are given.
+
+    Returns
+    -------
+    SetAnalysis
+
+    Raises
+    ------
+    ParameterError
+        On a non-2-D array, an unknown encoder, ``min_clips < 3``, or a profile made with another
+        encoder, other weights or another embedding size.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> voice = rng.normal(size=64)
+    >>> clips = voice + 0.25 * rng.normal(size=(12, 64))
+    >>> result = analyse_set(clips, encoder="ge2e")
+    >>> result.n_voices, result.consistent, result.n_outliers
+    (1, True, 0)
+    """
+    cal = calibration_for(encoder)
+    if isinstance(min_clips, bool) or not isinstance(min_clips, (int, np.integer)) or min_clips < 3:
+        raise ParameterError(f"min_clips must be an integer >= 3, got {min_clips!r}")
+    emb = np.asarray(embeddings, dtype=np.float64)
+    if emb.ndim != 2:
+        raise ParameterError(f"embeddings must be a 2-D array [N, D], got shape {emb.shape}")
+    if profile is not None:
+        profile.check_compatible(encoder=encoder, weights_sha256=weights_sha256, dim=emb.shape[1])
+
+    # Normalise the readable rows.
+    n_rows = emb.shape[0]
+    norms = np.linalg.norm(np.where(np.isfinite(emb), emb, 0.0), axis=1)
+    valid = np.all(np.isfinite(emb), axis=1) & (norms > 0)
+    idx = np.flatnonzero(valid)
+    x = emb[idx] / norms[idx, None]
+    n = idx.size
+
+    similarities = np.full(n_rows, np.nan)
+    labels = np.full(n_rows, -1, dtype=int)
+    outliers = np.zeros(n_rows, dtype=bool)
+    identities: list[Optional[dict[str, Any]]] = [None] * n_rows
+
+    if n == 0:
+        return SetAnalysis(
+            centroid=np.zeros(0), similarity_median=None, similarity_mad=None, threshold=None,
+            n_voices=None, consistent=None, dominant_cluster=None, too_small=True,
+            message="no readable clip to judge", identities=identities, similarities=similarities,
+            labels=labels, outliers=outliers, encoder=encoder, n_readable=0,
+            judged_against="profile" if profile is not None else "set")
+
+    # Cluster the readable clips.
+    lab = _cluster(x, distance=cal.cluster_distance)
+    labels[idx] = lab
+
+    if profile is None and n < min_clips:
+        # Too few clips: describe, do not judge.
+        centroid = _unit(x.mean(axis=0))
+        sims = _leave_one_out(x, np.ones(n, dtype=bool)) if n > 1 else np.ones(1)
+        similarities[idx] = sims
+        message = f"too few clips to judge: {n} < {min_clips}"
+        for k, i in enumerate(idx):
+            identities[i] = {"similarity": _round(sims[k]), "z": None, "cluster": int(lab[k]),
+                             "outlier": False, "reason": message}
+        return SetAnalysis(
+            centroid=centroid.astype(np.float32), similarity_median=float(np.median(sims)),
+            similarity_mad=_mad(sims), threshold=None, n_voices=None, consistent=None,
+            dominant_cluster=None, too_small=True, message=message, identities=identities,
+            similarities=similarities, labels=labels, outliers=outliers, encoder=encoder,
+            n_readable=n, n_centroid_clips=n, judged_against="set")
+
+    if profile is not None:
+        # Judge against the saved voice.
+        centroid = _unit(np.asarray(profile.centroid, dtype=np.float64))
+        sims = x @ centroid
+        median, mad = float(profile.similarity_median), float(profile.similarity_mad)
+        threshold = float(profile.threshold)
+        out = sims < threshold
+        # The dominant cluster is the one with the most clips that match the profile.
+        counts = np.bincount(lab, weights=(~out).astype(float), minlength=lab.max() + 1)
+        dominant = int(np.argmax(counts)) if counts.max() > 0 else 0
+        n_centroid = int(profile.n_clips)
+        against = "profile"
+        where = "the profile's"
+    else:
+        centroid, sims, kept = _robust_centroid(x, lab, encoder=encoder)
+        median, mad = float(np.median(sims)), _mad(sims)
+        threshold = identity_threshold(median, mad, encoder=encoder)
+        out = sims < threshold
+        dominant = 0
+        n_centroid = int(kept.sum())
+        against = "set"
+        where = "the set's"
+
+    similarities[idx] = sims
+    outliers[idx] = out
+    sigma = MAD_TO_SIGMA * max(mad, cal.mad_floor)
+    z = (sims - median) / sigma
+    for k, i in enumerate(idx):
+        identities[i] = {
+            "similarity": _round(sims[k]),
+            "z": _round(z[k], 2),
+            "cluster": int(lab[k]),
+            "outlier": bool(out[k]),
+            "reason": _reason(sims[k], z[k], median=median, threshold=threshold, floor=cal.floor,
+                              encoder=encoder, outlier=bool(out[k]), where=where),
+        }
+
+    n_voices = _count_voices(lab, out, dominant=dominant)
+    return SetAnalysis(
+        centroid=centroid.astype(np.float32), similarity_median=median, similarity_mad=mad,
+        threshold=threshold, n_voices=n_voices, consistent=bool(n_voices == 1 and not out.any()),
+        dominant_cluster=dominant, too_small=False, message=None, identities=identities,
+        similarities=similarities, labels=labels, outliers=outliers, encoder=encoder, n_readable=n,
+        n_centroid_clips=n_centroid, judged_against=against)
+
+
+# -- steps ---------------------------------------------------------------------------------------------
+
+def _cluster(x: np.ndarray, *, distance: float) -> np.ndarray:
+    """Cluster labels of unit rows ``x``, numbered by cluster size (largest first, ties by first row)."""
+    n = x.shape[0]
+    if n == 1:
+        return np.zeros(1, dtype=int)
+    from sklearn.cluster import AgglomerativeClustering
+
+    if n > MAX_CLUSTER_CLIPS:
+        # Cluster an evenly spaced sample, then give every clip the label of the nearest cluster mean.
+        sample = np.linspace(0, n - 1, MAX_CLUSTER_CLIPS).round().astype(int)
+        sub = _cluster(x[sample], distance=distance)
+        means = np.stack([_unit(x[sample][sub == c].mean(axis=0)) for c in range(sub.max() + 1)])
+        raw = np.argmax(x @ means.T, axis=1)
+    else:
+        model = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                        distance_threshold=distance)
+        raw = model.fit_predict(x)
+    # Renumber by size, largest first; ties by the first row holding the label.
+    uniq, first, counts = np.unique(raw, return_index=True, return_counts=True)
+    order = sorted(range(uniq.size), key=lambda k: (-counts[k], first[k]))
+    remap = np.empty(uniq.max() + 1, dtype=int)
+    for new, k in enumerate(order):
+        remap[uniq[k]] = new
+    return remap[raw]
+
+
+def _robust_centroid(x: np.ndarray, labels: np.ndarray, *, encoder: str
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centroid of the dominant voice, the clips' similarities to it, and the clips averaged into it.
+
+    Start from cluster 0 (the largest); when it is a singleton, from the medoid. Then iterate: keep the
+    clips at or above the outlier threshold, recompute, until the kept set stops changing.
+    """
+    n = x.shape[0]
+    kept = labels == 0
+    if kept.sum() < 2:
+        # Every cluster a singleton: start from the medoid's nearest half.
+        gram = x @ x.T
+        medoid = int(np.argmax(gram.sum(axis=1)))
+        kept = gram[medoid] >= np.median(gram[medoid])
+    seen: set[bytes] = set()
+    for _ in range(MAX_ITERATIONS):
+        sims = _leave_one_out(x, kept)
+        threshold = identity_threshold(float(np.median(sims)), _mad(sims), encoder=encoder)
+        new = sims >= threshold
+        if new.sum() < 2:
+            # Never let the centroid rest on fewer than 2 clips: keep the best two.
+            new = np.zeros(n, dtype=bool)
+            new[np.argsort(-sims)[:2]] = True
+        if np.array_equal(new, kept) or new.tobytes() in seen:
+            kept = new
+            break
+        seen.add(kept.tobytes())
+        kept = new
+    sims = _leave_one_out(x, kept)
+    return _unit(x[kept].mean(axis=0)), sims, kept
+
+
+def _leave_one_out(x: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Cosine of each row to the mean of the kept rows, leaving the row itself out when it is kept."""
+    total = x[kept].sum(axis=0)
+    others = np.where(kept[:, None], total[None, :] - x, total[None, :])
+    norms = np.linalg.norm(others, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sims = np.einsum("ij,ij->i", x, others) / norms
+    # A kept row alone in the centroid has nothing to be compared with: score it against itself.
+    return np.where(norms > 1e-12, sims, 1.0)
+
+
+def _count_voices(labels: np.ndarray, outliers: np.ndarray, *, dominant: int) -> int:
+    """The dominant cluster, plus each other cluster big enough whose clips are mostly outliers."""
+    n = labels.size
+    min_size = max(MIN_VOICE_CLIPS, math.ceil(MIN_VOICE_SHARE * n))
+    voices = 1
+    for c in range(labels.max() + 1):
+        if c == dominant:
+            continue
+        members = labels == c
+        size = int(members.sum())
+        if size >= min_size and outliers[members].sum() * 2 >= size:
+            voices += 1
+    return voices
+
+
+def _reason(sim: float, z: float, *, median: float, threshold: float, floor: float, encoder: str,
+            outlier: bool, where: str) -> str:
+    """Plain words for one clip's identity verdict."""
+    if not outlier:
+        return (f"similarity {sim:.2f} is within {where} range "
+                f"(median {median:.2f}, outlier below {threshold:.2f})")
+    parts = [f"similarity {sim:.2f} is {abs(z):.1f} robust SD below {where} median {median:.2f}"]
+    if sim < floor:
+        parts.append(f"under the {encoder} floor {floor:.2f}")
+    else:
+        parts.append(f"under the outlier threshold {threshold:.2f}")
+    return " and ".join(parts)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(v)
+    return v / norm if norm > 0 else v
+
+
+def _mad(values: np.ndarray) -> float:
+    values = np.asarray(values, dtype=np.float64)
+    return float(np.median(np.abs(values - np.median(values))))
+
+
+def _round(value: Optional[float], digits: int = 4) -> Optional[float]:
+    if value is None or not np.isfinite(value):
+        return None
+    return round(float(value), digits)

@@ -1,0 +1,31 @@
+"""Shared fixtures: where the real speech lives, and a skip when it is absent."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEECH_DIR = Path(os.environ.get("VOXAUDIT_SPEECH_DIR", ROOT.parent / "shared" / "speech"))
+
+
+def speech_manifest() -> list[dict]:
+    """Rows of ../shared/speech/MANIFEST.csv, or skip the test when the folder is absent."""
+    manifest = SPEECH_DIR / "MANIFEST.csv"
+    if not manifest.is_file():
+        pytest.skip(f"real speech not found at {SPEECH_DIR} (set VOXAUDIT_SPEECH_DIR)")
+    with open(manifest, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="session")
+def manifest() -> list[dict]:
+    return speech_manifest()
+
+
+@pytest.fixture(scope="session")
+def speech_dir(manifest) -> Path:
+    return SPEECH_DIR
