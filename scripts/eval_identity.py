@@ -78,9 +78,9 @@ def embed_all(rows: list[dict], speech_dir: Path, *, encoder_name: str, device: 
             return np.stack([cached[p] for p in paths]).astype(np.float32)
 
     from voxaudit.audio import load_audio
+    from voxaudit.errors import AudioError
     from voxaudit.resample import resample
-    from voxaudit.speaker import load_encoder
-    from voxaudit.speaker.inference import EmbeddingInference
+    from voxaudit.speaker import EmbeddingInference, load_encoder
 
     encoder, notice = load_encoder(encoder_name, model_dir=model_dir, device=device)
     if notice:
@@ -89,14 +89,20 @@ def embed_all(rows: list[dict], speech_dir: Path, *, encoder_name: str, device: 
 
     def clips():
         for i, p in enumerate(paths):
-            audio = load_audio(speech_dir / p)
+            try:
+                audio = load_audio(speech_dir / p)
+            except AudioError as error:  # stays a NaN row: analyse_set gives it no identity
+                print(f"{p}: {error}", file=sys.stderr)
+                continue
             samples = resample(audio.samples, orig_sr=audio.sample_rate, target_sr=target_sr)
             yield i, np.asarray(samples, dtype=np.float32)
 
     start = time.perf_counter()
     inference = EmbeddingInference(encoder, device=device)
     out: dict[int, np.ndarray] = dict(inference.embed_many(clips()))
-    emb = np.stack([out[i] for i in range(len(paths))]).astype(np.float32)
+    emb = np.full((len(paths), int(encoder.dim)), np.nan, dtype=np.float32)
+    for i, vector in out.items():
+        emb[i] = vector
     print(f"embedded {len(paths)} clips in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     if cache is not None:
         np.savez(cache, paths=np.array(paths), emb=emb, encoder=np.array(encoder_name))

@@ -96,7 +96,7 @@ class Profile:
                    similarity_mad=float(analysis.similarity_mad), threshold=float(analysis.threshold),
                    n_clips=int(analysis.n_centroid_clips))
 
-    def check_compatible(self, *, encoder: str, weights_sha256: Optional[str] = None,
+    def check_compatible(self, encoder: str, weights_sha256: Optional[str] = None, *,
                          dim: Optional[int] = None) -> None:
         """Raise :class:`ParameterError` unless embeddings from ``encoder`` (with ``weights_sha256``,
         of size ``dim``) can be judged against this profile. Unknown (None) weights are not compared."""

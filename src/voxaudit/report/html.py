@@ -1,0 +1,544 @@
+"""report.html: one self-contained page (no network, works from ``file://``) that a person reads.
+
+Layout, top to bottom:
+
+1. the verdict in one line (voices, flagged clips, usable minutes), the recommended reference clip
+   with a player and its alternates, and the findings that cost the most clips, each with its hint;
+2. the voice identity pictures: a PCA map of the speaker embeddings coloured by voice group, and the
+   distribution of similarity to the centroid with the outlier threshold;
+3. every clip in a table, sortable and filterable, with a player linked *relative to the report*, so
+   the report keeps working when moved together with the audio folder;
+4. waveform and spectrogram of each flagged clip, drawn only when opened or scrolled into view.
+
+The table is plain HTML (readable without script); plotly.js (inlined once, from the plotly package)
+draws the pictures from compact data (see :mod:`voxaudit.report.plots`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import urllib.parse
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from ..errors import AudioError
+from ..io import write_text_atomic
+from .html_strings import (CODE_LABELS, IDENTITY_LABELS, METRIC_LABELS, code_label, normalise_lang,
+                           ui_strings)
+from .plots import GROUP_COLOURS, OTHER_GROUP_COLOUR, clip_picture_data, embedding_points, \
+    similarity_figure, voice_map_figure
+
+ASSETS = Path(__file__).with_name("html_assets")
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+# Per-clip pictures are drawn for at most this many flagged clips (the worst first); a set with more
+# flagged clips than this has problems a picture per clip will not explain.
+MAX_CLIP_PICTURES = 400
+# How many findings the summary lists before folding the rest away.
+TOP_FINDINGS = 6
+
+
+def write_html(report: dict, path: str | os.PathLike, *, lang: str = "en",
+               embeddings: Optional[np.ndarray] = None, max_clip_pictures: int = MAX_CLIP_PICTURES) -> None:
+    """Write ``report.html`` for a scan, atomically.
+
+    Parameters
+    ----------
+    report : dict
+        Exactly what report.json holds (``schema`` 1). Each clip's ``file`` (absolute path of its
+        audio) is used to link a player relative to ``path`` and to draw flagged clips' pictures.
+    path : str or PathLike
+        Where to write, normally ``OUT/report.html``.
+    lang : str
+        ``"en"`` or ``"zh"`` (``zh-Hans``, ``zh_CN`` ... also accepted) for the report's own text;
+        finding messages come already translated in ``report``.
+    embeddings : np.ndarray [n_clips, D], optional
+        Speaker embeddings in report order (NaN rows for clips without one), for the voice map.
+    max_clip_pictures : int
+        Most flagged clips to draw waveform and spectrogram for (the worst first).
+
+    Raises
+    ------
+    ParameterError
+        On an unknown language or embeddings whose row count is not the number of clips.
+    """
+    path = Path(path)
+    text = render_html(report, base_dir=path.parent, lang=lang, embeddings=embeddings,
+                       max_clip_pictures=max_clip_pictures)
+    write_text_atomic(path, text)
+
+
+# -- helpers --------------------------------------------------------------------------------------------
+
+def _esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _json_script(data: Any) -> str:
+    """JSON safe to place inside a <script> element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") \
+        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _num(value: Any) -> Optional[float]:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _fmt(value: Any, digits: int) -> str:
+    number = _num(value)
+    return "" if number is None else f"{number:.{digits}f}"
+
+
+def _clean(value: Any) -> Any:
+    """JSON-able copy with non-finite floats as None."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return round(value, 6) if math.isfinite(value) else None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def audio_href(file: Optional[str], base_dir: Path) -> Optional[str]:
+    """URL of ``file`` relative to ``base_dir`` (percent-encoded UTF-8, ``/`` separators); a ``file://``
+    URI when no relative path exists (another drive on Windows); None when ``file`` is not a file now."""
+    if not file or not os.path.isfile(file):
+        return None
+    try:
+        rel = os.path.relpath(os.path.abspath(file), os.path.abspath(base_dir))
+    except ValueError:
+        return Path(os.path.abspath(file)).as_uri()
+    return urllib.parse.quote(rel.replace(os.sep, "/"), safe="/")
+
+
+def _clip_file(clip: dict) -> Optional[str]:
+    file = clip.get("file")
+    if file:
+        return str(file)
+    path = clip.get("path")
+    return str(path) if path and os.path.isabs(str(path)) else None
+
+
+def _severities(clip: dict) -> set[str]:
+    return {f.get("severity") for f in clip.get("findings") or [] if f.get("severity") in SEVERITY_RANK}
+
+
+def _worst(clip: dict) -> Optional[str]:
+    sevs = _severities(clip)
+    return max(sevs, key=SEVERITY_RANK.__getitem__) if sevs else None
+
+
+def _flagged(clip: dict) -> bool:
+    return bool(_severities(clip) & {"warning", "error"})
+
+
+@lru_cache(maxsize=1)
+def _asset(name: str) -> str:
+    return (ASSETS / name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> str:
+    """The plotly.js bundle shipped with the plotly package (inlined once per report)."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+def _mins(value: Any) -> str:
+    number = _num(value)
+    return "0.0" if number is None else f"{number:.1f}"
+
+
+# -- the page -------------------------------------------------------------------------------------------
+
+def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
+                embeddings: Optional[np.ndarray] = None,
+                max_clip_pictures: int = MAX_CLIP_PICTURES) -> str:
+    """The report page as a string (see :func:`write_html`); ``base_dir`` is the folder it will live in."""
+    lang = normalise_lang(lang)
+    S = ui_strings(lang)
+    base_dir = Path(base_dir)
+    clips: list[dict] = list(report.get("clips") or [])
+    summary: dict = dict(report.get("summary") or {})
+    tool = report.get("tool") or {}
+    has_identity = any(isinstance(c.get("identity"), dict) for c in clips)
+    index_of = {c.get("path"): i for i, c in enumerate(clips)}
+    hrefs = [audio_href(_clip_file(c), base_dir) for c in clips]
+
+    # Which flagged clips get pictures: errors first, then the lowest quality.
+    flagged = [i for i, c in enumerate(clips) if _flagged(c)]
+    flagged.sort(key=lambda i: (-SEVERITY_RANK[_worst(clips[i]) or "info"], _num(clips[i].get("quality")) or 0.0, i))
+    pictures: dict[str, dict] = {}
+    picture_state: dict[str, str] = {}
+    cap = max(0, int(max_clip_pictures))
+    for rank, i in enumerate(flagged):
+        clip = clips[i]
+        codes = {f.get("code") for f in clip.get("findings") or []}
+        if rank >= cap:
+            picture_state[str(i)] = "capped"
+            continue
+        if hrefs[i] is None or "unreadable" in codes:
+            picture_state[str(i)] = "unreadable"
+            continue
+        try:
+            pictures[str(i)] = clip_picture_data(
+                _clip_file(clip), metrics=clip.get("metrics") or {},
+                draw_hum="mains_hum" in codes,
+                draw_bandwidth=bool(codes & {"narrow_bandwidth", "low_sample_rate"}))
+        except (AudioError, OSError, ValueError, MemoryError):
+            picture_state[str(i)] = "unreadable"
+    gallery = [i for i in flagged if str(i) in pictures]
+
+    # Set-level figures.
+    figures: dict[str, Any] = {"map": None, "hist": None}
+    map_note = None
+    if has_identity:
+        reference_index = index_of.get(summary.get("reference"))
+        points = embedding_points(embeddings, len(clips)) if embeddings is not None else None
+        if points is not None:
+            figures["map"] = voice_map_figure(points, clips, S, dominant_cluster=summary.get("dominant_cluster"),
+                                              reference_index=reference_index)
+        else:
+            map_note = S["voice_map_none"] if embeddings is None else S["voice_map_few"]
+        figures["hist"] = similarity_figure(clips, S, threshold=_num(summary.get("identity_threshold")),
+                                            median=_num(summary.get("similarity_median")))
+
+    data = {
+        "lang": lang,
+        "s": S,
+        "codes": CODE_LABELS[lang],
+        "metrics": METRIC_LABELS[lang],
+        "identity": IDENTITY_LABELS[lang],
+        "clips": [_clip_data(c) for c in clips],
+        "pics": pictures,
+        "picState": picture_state,
+        "gallery": gallery,
+        "figs": figures,
+        "groupColours": list(GROUP_COLOURS),
+        "cap": cap,
+    }
+
+    body = "\n".join([
+        _header(report, summary, tool, S, has_identity, clips),
+        _overview(summary, clips, hrefs, index_of, S, lang),
+        _identity_section(figures, map_note, S) if has_identity else "",
+        _table(clips, hrefs, summary, S, lang, has_identity),
+        _gallery_section(flagged, gallery, cap, S),
+        f'<footer>{_esc(S["footer"])}</footer>',
+    ])
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{_esc(S["html_lang"])}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="{_esc(tool.get("name", "voxaudit"))} {_esc(tool.get("version", ""))}">\n'
+        f"<title>{_esc(S['title'])}</title>\n<style>\n{_asset('report.css')}\n</style>\n</head>\n"
+        f'<body class="{"has-identity" if has_identity else "no-identity"}">\n{body}\n'
+        f'<script type="application/json" id="vx-data">{_json_script(data)}</script>\n'
+        f"<script>\n{plotly_js()}\n</script>\n"
+        f"<script>\n{_asset('report.js')}\n</script>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def _clip_data(clip: dict) -> dict:
+    """What the details panel of one clip shows."""
+    out: dict[str, Any] = {
+        "m": _clean(clip.get("metrics") or {}),
+        "f": [[f.get("code", ""), f.get("severity", ""), f.get("message", ""), f.get("hint", "")]
+              for f in clip.get("findings") or []],
+    }
+    if isinstance(clip.get("identity"), dict):
+        out["id"] = _clean(clip["identity"])
+    for key in ("notes", "text", "speaker"):
+        if clip.get(key):
+            out[key] = _clean(clip[key])
+    return out
+
+
+def _verdict(summary: dict, clips: Sequence[dict], S: dict, has_identity: bool) -> tuple[str, str]:
+    """(one-line verdict, css class ok|warn|bad)."""
+    parts = []
+    level = "ok"
+    n_outliers = sum(1 for c in clips if isinstance(c.get("identity"), dict) and c["identity"].get("outlier"))
+    if has_identity:
+        n_voices = summary.get("n_voices")
+        if summary.get("identity_too_small") or n_voices is None:
+            parts.append(S["verdict_not_judged"])
+            level = "warn"
+        elif n_voices > 1:
+            parts.append(S["verdict_n_voices"].format(n=n_voices))
+            level = "bad"
+        elif summary.get("consistent") is False or n_outliers:
+            parts.append(S["verdict_one_voice_outliers"].format(k=n_outliers))
+            level = "warn"
+        else:
+            parts.append(S["verdict_one_voice"])
+    n_clips = summary.get("n_clips", len(clips))
+    n_flagged = summary.get("n_flagged")
+    if n_flagged is None:
+        n_flagged = sum(1 for c in clips if _flagged(c))
+    parts.append(S["verdict_flagged"].format(k=n_flagged, n=n_clips))
+    if n_flagged and level == "ok":
+        level = "warn"
+    parts.append(S["verdict_minutes"].format(usable=_mins(summary.get("usable_minutes")),
+                                             total=_mins(summary.get("total_minutes"))))
+    total, usable = _num(summary.get("total_minutes")), _num(summary.get("usable_minutes"))
+    if total and usable is not None and usable < 0.5 * total:
+        level = "bad"
+    n_unreadable = summary.get("n_unreadable")
+    if n_unreadable is None:
+        n_unreadable = sum(1 for c in clips if any(f.get("code") == "unreadable" for f in c.get("findings") or []))
+    if n_unreadable:
+        parts.append(S["verdict_unreadable"].format(n=n_unreadable))
+    return " · ".join(parts), level
+
+
+def _header(report: dict, summary: dict, tool: dict, S: dict, has_identity: bool, clips: Sequence[dict]) -> str:
+    verdict, level = _verdict(summary, clips, S, has_identity)
+    meta = [S["created"].format(created=report.get("created", ""), tool=tool.get("name", "voxaudit"),
+                                version=tool.get("version", ""))]
+    if summary.get("encoder"):
+        meta.append(f"{S['encoder']}: {summary['encoder']}")
+    inputs = report.get("inputs") or []
+    if inputs:
+        meta.append(f"{S['inputs']}: " + ", ".join(str(i) for i in inputs[:5]) + (" …" if len(inputs) > 5 else ""))
+    notes = [S["verdict_detail"]]
+    if summary.get("identity_too_small"):
+        notes.insert(0, str(summary["identity_too_small"]))
+    if not has_identity:
+        notes.append(S["identity_hidden"])
+    return (
+        f'<header class="top">\n<div class="brand">{_esc(S["title"])}</div>\n'
+        f'<h1 id="verdict" class="verdict {level}">{_esc(verdict)}</h1>\n'
+        f'<p class="notes">{" ".join(_esc(n) for n in notes)}</p>\n'
+        f'<p class="meta">{" · ".join(_esc(m) for m in meta)}</p>\n</header>'
+    )
+
+
+def _player(href: Optional[str], S: dict, label: str) -> str:
+    if href is None:
+        return f'<span class="missing" role="note">⚠ {_esc(S["missing_file"])}</span>'
+    return f'<audio controls preload="none" src="{_esc(href)}" aria-label="{_esc(label)}"></audio>'
+
+
+def _overview(summary: dict, clips: Sequence[dict], hrefs: Sequence[Optional[str]], index_of: dict,
+              S: dict, lang: str) -> str:
+    # Reference clip and alternates.
+    ref = summary.get("reference")
+    if ref:
+        i = index_of.get(ref)
+        href = hrefs[i] if i is not None else None
+        facts = []
+        if i is not None:
+            clip = clips[i]
+            metrics = clip.get("metrics") or {}
+            if _num(metrics.get("duration_s")) is not None:
+                facts.append(f"{metrics['duration_s']:.1f} s")
+            if _num(clip.get("quality")) is not None:
+                facts.append(f"{S['col_quality']} {clip['quality']:.0f}")
+            sim = (clip.get("identity") or {}).get("similarity") if isinstance(clip.get("identity"), dict) else None
+            if _num(sim) is not None:
+                facts.append(f"{S['col_similarity']} {sim:.3f}")
+        alternates = []
+        for alt in summary.get("reference_alternates") or []:
+            j = index_of.get(alt)
+            alternates.append(
+                f'<li><a href="#clip-{j}" class="jump" data-i="{j}">{_esc(alt)}</a>'
+                f'{_player(hrefs[j] if j is not None else None, S, alt)}</li>' if j is not None else
+                f'<li>{_esc(alt)}</li>')
+        alt_html = (f'<h3>{_esc(S["alternates"])}</h3><ul class="alternates">{"".join(alternates)}</ul>'
+                    if alternates else "")
+        link = f'<a href="#clip-{i}" class="jump" data-i="{i}">{_esc(ref)}</a>' if i is not None else _esc(ref)
+        ref_html = (f'<p class="ref-path">★ {link}</p>'
+                    f'<p class="facts">{" · ".join(_esc(f) for f in facts)}</p>'
+                    f'{_player(href, S, ref)}<p class="small">{_esc(S["reference_note"])}</p>{alt_html}')
+    else:
+        ref_html = f'<p class="small">{_esc(S["reference_none"])}</p>'
+
+    # The findings that cost the most clips.
+    by_code = summary.get("by_code") or {}
+    worst_by_code: dict[str, str] = {}
+    for clip in clips:
+        for f in clip.get("findings") or []:
+            code, sev = f.get("code"), f.get("severity")
+            if sev in SEVERITY_RANK and SEVERITY_RANK[sev] >= SEVERITY_RANK.get(worst_by_code.get(code, "info"), 0):
+                worst_by_code[code] = sev
+    ranked = sorted(by_code.items(), key=lambda kv: (-(kv[1].get("clips") or 0), -(_num(kv[1].get("minutes")) or 0.0), kv[0]))
+    items = []
+    for code, entry in ranked:
+        sev = entry.get("severity") or worst_by_code.get(code, "info")
+        items.append(
+            f'<li class="finding {_esc(sev)}"><div class="fhead"><span class="dot {_esc(sev)}" '
+            f'title="{_esc(S.get("severity_" + sev, sev))}"></span><b>{_esc(code_label(code, lang))}</b>'
+            f'<span class="count">{_esc(S["n_clips_minutes"].format(clips=entry.get("clips", 0), minutes=_mins(entry.get("minutes"))))}</span>'
+            f'<button type="button" class="linkish show-code" data-code="{_esc(code)}">{_esc(S["show_in_table"])}</button></div>'
+            f'<div class="hint">{_esc(entry.get("hint", ""))}</div></li>')
+    if items:
+        top = "".join(items[:TOP_FINDINGS])
+        rest = "".join(items[TOP_FINDINGS:])
+        more = (f'<details class="more"><summary>+{len(items) - TOP_FINDINGS}</summary><ul class="findings">{rest}</ul></details>'
+                if rest else "")
+        findings_html = f'<ul class="findings">{top}</ul>{more}'
+    else:
+        findings_html = f'<p class="small">{_esc(S["top_none"])}</p>'
+    return (
+        '<section class="overview">\n'
+        f'<div class="card reference"><h2>{_esc(S["reference"])}</h2>{ref_html}</div>\n'
+        f'<div class="card top-findings"><h2>{_esc(S["top_findings"])}</h2>{findings_html}</div>\n'
+        '</section>'
+    )
+
+
+def _identity_section(figures: dict, map_note: Optional[str], S: dict) -> str:
+    map_html = ('<div class="plot" id="voice-map"></div>' if figures.get("map")
+                else f'<p class="small empty">{_esc(map_note or S["voice_map_none"])}</p>')
+    hist_html = '<div class="plot" id="similarity-hist"></div>' if figures.get("hist") else ""
+    return (
+        f'<section class="identity"><h2>{_esc(S["pictures"])}</h2><div class="two">\n'
+        f'<div class="card"><h3>{_esc(S["voice_map"])}</h3>{map_html}<p class="small">{_esc(S["voice_map_note"])}</p></div>\n'
+        f'<div class="card"><h3>{_esc(S["similarity_hist"])}</h3>{hist_html}<p class="small">{_esc(S["similarity_note"])}</p></div>\n'
+        '</div></section>'
+    )
+
+
+def _table(clips: Sequence[dict], hrefs: Sequence[Optional[str]], summary: dict, S: dict, lang: str,
+           has_identity: bool) -> str:
+    dominant = summary.get("dominant_cluster")
+    # Filter choices: finding codes by clip count, voice groups by id.
+    code_counts: dict[str, int] = {}
+    clusters: dict[int, int] = {}
+    for clip in clips:
+        for code in {f.get("code") for f in clip.get("findings") or []}:
+            code_counts[code] = code_counts.get(code, 0) + 1
+        ident = clip.get("identity") if isinstance(clip.get("identity"), dict) else {}
+        if isinstance(ident.get("cluster"), int):
+            clusters[ident["cluster"]] = clusters.get(ident["cluster"], 0) + 1
+    group_colour = _group_colours(clusters, dominant)
+    code_opts = "".join(f'<option value="{_esc(c)}">{_esc(code_label(c, lang))} ({n})</option>'
+                        for c, n in sorted(code_counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    cluster_opts = "".join(
+        f'<option value="{c}">{_esc((S["group_main"] if c == dominant else S["group"]).format(c=c))} ({n})</option>'
+        for c, n in sorted(clusters.items()))
+    identity_filters = (
+        f'<label>{_esc(S["filter_cluster"])} <select id="f-cluster"><option value="">{_esc(S["any"])}</option>{cluster_opts}</select></label>'
+        f'<label>{_esc(S["filter_outlier"])} <select id="f-outlier"><option value="">{_esc(S["any"])}</option>'
+        f'<option value="1">{_esc(S["outliers_only"])}</option><option value="0">{_esc(S["no_outliers"])}</option></select></label>'
+    ) if has_identity else ""
+    filters = (
+        '<div class="filters" role="search">'
+        f'<input type="search" id="f-path" placeholder="{_esc(S["filter_path"])}" aria-label="{_esc(S["filter_path"])}">'
+        f'<label>{_esc(S["filter_code"])} <select id="f-code"><option value="">{_esc(S["any"])}</option>{code_opts}</select></label>'
+        f'<label>{_esc(S["filter_severity"])} <select id="f-severity"><option value="">{_esc(S["any"])}</option>'
+        f'<option value="flagged">{_esc(S["flagged_only"])}</option><option value="clean">{_esc(S["clean_only"])}</option>'
+        f'<option value="error">{_esc(S["severity_error"])}</option><option value="warning">{_esc(S["severity_warning"])}</option>'
+        f'<option value="info">{_esc(S["severity_info"])}</option></select></label>'
+        f'{identity_filters}'
+        f'<button type="button" id="f-reset">{_esc(S["reset"])}</button>'
+        f'<span id="f-count" class="count" aria-live="polite">{_esc(S["showing"].format(shown=len(clips), total=len(clips)))}</span>'
+        '</div>'
+    )
+    columns = [("i", "num", S["col_index"]), ("path", "text", S["col_clip"]), ("q", "num", S["col_quality"])]
+    if has_identity:
+        columns += [("sim", "num", S["col_similarity"]), ("cl", "num", S["col_cluster"])]
+    columns += [("dur", "num", S["col_duration"]), ("snr", "num", S["col_snr"]), ("bw", "num", S["col_bandwidth"]),
+                ("sev", "num", S["col_findings"])]
+    head = "".join(
+        f'<th scope="col" data-key="{k}" data-type="{t}" aria-sort="none"><button type="button">{_esc(label)}</button></th>'
+        for k, t, label in columns)
+    rows = [_row(i, clip, hrefs[i], S, lang, has_identity, group_colour) for i, clip in enumerate(clips)]
+    return (
+        f'<section class="clips"><h2>{_esc(S["clips"])}</h2><p class="small">{_esc(S["sort_hint"])}</p>\n{filters}\n'
+        f'<div class="table-wrap"><table id="clips"><thead><tr>{head}</tr></thead>\n<tbody>\n'
+        + "\n".join(rows) + "\n</tbody></table></div></section>"
+    )
+
+
+def _group_colours(clusters: dict[int, int], dominant: Any) -> dict[int, str]:
+    """The colour of each voice group, as the voice map draws it (singletons grey)."""
+    big = sorted((c for c, n in clusters.items() if n > 1), key=lambda c: (c != dominant, -clusters[c], c))
+    colours = {c: GROUP_COLOURS[k % len(GROUP_COLOURS)] for k, c in enumerate(big)}
+    return {c: colours.get(c, OTHER_GROUP_COLOUR) for c in clusters}
+
+
+def _row(i: int, clip: dict, href: Optional[str], S: dict, lang: str, has_identity: bool,
+         group_colour: dict[int, str]) -> str:
+    metrics = clip.get("metrics") or {}
+    ident = clip.get("identity") if isinstance(clip.get("identity"), dict) else {}
+    findings = sorted(clip.get("findings") or [], key=lambda f: -SEVERITY_RANK.get(f.get("severity"), 0))
+    sevs = _severities(clip)
+    worst = _worst(clip)
+    codes = sorted({f.get("code", "") for f in findings})
+    quality = _num(clip.get("quality"))
+    sim = _num(ident.get("similarity"))
+    cluster = ident.get("cluster") if isinstance(ident.get("cluster"), int) else None
+    outlier = bool(ident.get("outlier"))
+    bw = _num(metrics.get("bandwidth_hz"))
+    # Sort key of the findings column: worst severity, then number of findings.
+    sev_key = (SEVERITY_RANK[worst] + 1) * 100 + len(findings) if worst else 0
+    attrs = {
+        "id": f"clip-{i}", "class": f"clip sev-{worst or 'none'}" + (" outlier" if outlier else ""),
+        "data-i": i, "data-path": str(clip.get("path", "")).lower(), "data-q": _fmt(quality, 1),
+        "data-sim": _fmt(sim, 4), "data-cl": "" if cluster is None else cluster, "data-out": "1" if outlier else "0",
+        "data-dur": _fmt(metrics.get("duration_s"), 3), "data-snr": _fmt(metrics.get("snr_db"), 2),
+        "data-bw": _fmt(bw, 0), "data-sev": sev_key, "data-sevs": " ".join(sorted(sevs)),
+        "data-codes": " ".join(codes), "tabindex": "0",
+    }
+    attr_html = " ".join(f'{k}="{_esc(v)}"' for k, v in attrs.items())
+    qclass = "good" if quality is not None and quality >= 80 else ("fair" if quality is not None and quality >= 50 else "poor")
+    chips = "".join(
+        f'<span class="chip {_esc(f.get("severity", ""))}" title="{_esc(f.get("message", ""))}">{_esc(code_label(f.get("code", ""), lang))}</span>'
+        for f in findings) or f'<span class="chip clean">{_esc(S["no_findings"])}</span>'
+    cells = [
+        f'<td class="num idx">{i + 1}</td>',
+        f'<td class="path"><div class="p" title="{_esc(clip.get("path", ""))}">{_esc(clip.get("path", ""))}</div>'
+        f'{_player(href, S, str(clip.get("path", "")))}</td>',
+        f'<td class="num q {qclass}">{_fmt(quality, 0)}</td>',
+    ]
+    if has_identity:
+        mark = f' <span class="outmark" title="{_esc(S["outlier_mark"])}">✕</span>' if outlier else ""
+        cells.append(f'<td class="num">{_fmt(sim, 3)}{mark}</td>')
+        cells.append(f'<td class="num">' + (
+            f'<span class="grp" style="background:{group_colour.get(cluster, OTHER_GROUP_COLOUR)}">{cluster}</span>'
+            if cluster is not None else "") + "</td>")
+    cells += [
+        f'<td class="num">{_fmt(metrics.get("duration_s"), 1)}</td>',
+        f'<td class="num">{_fmt(metrics.get("snr_db"), 1)}</td>',
+        f'<td class="num">{"" if bw is None else f"{bw / 1000:.1f}"}</td>',
+        f'<td class="chips">{chips}</td>',
+    ]
+    return f"<tr {attr_html}>{''.join(cells)}</tr>"
+
+
+def _gallery_section(flagged: Sequence[int], gallery: Sequence[int], cap: int, S: dict) -> str:
+    if not flagged:
+        inner = f'<p class="small">{_esc(S["flagged_none"])}</p>'
+    else:
+        capped = (f'<p class="note">{_esc(S["flagged_capped"].format(n=len(flagged), k=min(cap, len(flagged))))}</p>'
+                  if len(flagged) > cap else "")
+        inner = (f'<p class="small">{_esc(S["flagged_note"])}</p>{capped}'
+                 '<div id="gallery" class="gallery"></div>'
+                 '<button type="button" id="gallery-more" class="more-btn" hidden></button>')
+    return f'<section class="flagged"><h2>{_esc(S["flagged_pictures"])}</h2>{inner}</section>'
+

@@ -1,0 +1,144 @@
+"""Level: peak, RMS, speech RMS, clipping and DC offset of one clip."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activity import SpeechActivity, check_input, frame_power, mask_runs
+
+# A sample at or above this magnitude is at digital full scale.
+FULL_SCALE = 0.999
+# Consecutive samples on a rail that make a clipped run (fewer is a legitimate peak).
+MIN_CLIP_RUN = 3
+# Relative tolerance for "the same value as the clip's own peak" (float32 rounding after a gain change).
+PEAK_RTOL = 1e-5
+
+
+def _dbfs(mean_square: float) -> float | None:
+    """Mean square to dBFS (full-scale sine = -3 dB); None for zero or non-finite."""
+    if not np.isfinite(mean_square) or mean_square <= 0:
+        return None
+    return float(10.0 * np.log10(mean_square))
+
+
+def _long_runs(mask: np.ndarray, min_len: int) -> int:
+    """Number of True samples lying in runs of at least ``min_len``."""
+    if not mask.any():
+        return 0
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    lengths = edges[1::2] - edges[0::2]
+    return int(lengths[lengths >= min_len].sum())
+
+
+def clipping_fraction(samples: np.ndarray) -> float:
+    """Fraction of samples that lie in clipped runs.
+
+    A sample is clipped when it lies in a run of at least ``MIN_CLIP_RUN`` consecutive samples that are
+    either at digital full scale (``|x| >= FULL_SCALE``) or flat at the clip's own positive or negative
+    peak (clipping that happened before a gain change). A clean signal touches its peak in isolated
+    samples and reads 0.0.
+
+    Parameters
+    ----------
+    samples : np.ndarray
+        Mono samples, full scale 1.0.
+
+    Returns
+    -------
+    float
+        Clipped samples / all samples, 0..1.
+
+    Examples
+    --------
+    >>> x = np.sin(np.linspace(0, 20 * np.pi, 8000)).astype(np.float32)
+    >>> clipping_fraction(x)
+    0.0
+    >>> clipping_fraction(np.clip(1.5 * x, -1, 1)) > 0.3
+    True
+    """
+    x = np.asarray(samples, dtype=np.float32)
+    if x.size == 0:
+        return 0.0
+    top, bottom = float(x.max()), float(x.min())
+    rail = np.abs(x) >= FULL_SCALE
+    if top > 0:
+        rail |= x >= top * (1.0 - PEAK_RTOL)
+    if bottom < 0:
+        rail |= x <= bottom * (1.0 - PEAK_RTOL)
+    return _long_runs(rail, MIN_CLIP_RUN) / x.size
+
+
+def measure_level(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity) -> dict:
+    """Peak, RMS, speech RMS, clipping and DC offset.
+
+    Parameters
+    ----------
+    samples : np.ndarray
+        Mono float32 samples, full scale 1.0.
+    sample_rate : int
+        Sample rate in Hz.
+    activity : SpeechActivity
+        Speech activity of ``samples`` (from :func:`~voxaudit.signal.activity.speech_activity`).
+
+    Returns
+    -------
+    dict
+        ``peak_dbfs`` : float or None
+            Largest absolute sample in dBFS (0 dB = 1.0); None for an all-zero clip.
+        ``rms_dbfs`` : float or None
+            RMS of the whole clip in dBFS (a full-scale sine reads -3.0); None for an all-zero clip.
+        ``speech_rms_dbfs`` : float or None
+            RMS over the speech frames only (DC removed), dBFS; None when no speech was found.
+        ``clipping_fraction`` : float
+            Fraction of samples in clipped runs, 0..1 (see :func:`clipping_fraction`).
+        ``dc_offset`` : float
+            Mean sample value (linear, full scale 1.0).
+
+    Raises
+    ------
+    ParameterError
+        If ``sample_rate`` is not a positive integer or ``samples`` is not 1-D.
+
+    Examples
+    --------
+    >>> from voxaudit.signal.activity import speech_activity
+    >>> x = (0.5 * np.sin(2 * np.pi * 200 * np.arange(16000) / 16000)).astype(np.float32)
+    >>> m = measure_level(x, sample_rate=16000, activity=speech_activity(x, sample_rate=16000))
+    >>> round(m["peak_dbfs"], 1), round(m["rms_dbfs"], 1)
+    (-6.0, -9.0)
+    """
+    x = check_input(samples, sample_rate)
+    sample_rate = int(sample_rate)
+    if x.size == 0:
+        return {"peak_dbfs": None, "rms_dbfs": None, "speech_rms_dbfs": None,
+                "clipping_fraction": 0.0, "dc_offset": 0.0}
+    peak = float(np.max(np.abs(x)))
+    mean = float(np.mean(x, dtype=np.float64))
+    mean_square = float(np.einsum("i,i->", x, x, dtype=np.float64)) / x.size
+
+    # Speech RMS on the activity grid, DC removed.
+    speech_rms = None
+    speech = np.asarray(activity.speech, dtype=bool)
+    if speech.any():
+        power = frame_power(x - np.float32(mean), sample_rate=sample_rate, frame_s=activity.frame_s,
+                            hop_s=activity.hop_s)
+        if power.size == speech.size:
+            speech_rms = _dbfs(float(np.mean(power[speech])))
+        else:  # activity from another grid: take sample ranges instead
+            total, count = 0.0, 0
+            for start, stop in mask_runs(speech):
+                a = int(round(start * activity.hop_s * sample_rate))
+                b = min(x.size, int(round(stop * activity.hop_s * sample_rate)))
+                seg = x[a:b] - np.float32(mean)
+                total += float(np.dot(seg, seg))
+                count += seg.size
+            speech_rms = _dbfs(total / count) if count else None
+
+    return {
+        "peak_dbfs": float(20.0 * np.log10(peak)) if peak > 0 else None,
+        "rms_dbfs": _dbfs(mean_square),
+        "speech_rms_dbfs": speech_rms,
+        "clipping_fraction": clipping_fraction(x),
+        "dc_offset": mean if np.isfinite(mean) else 0.0,
+    }
