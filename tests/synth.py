@@ -77,3 +77,15 @@ def add_noise_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float,
     p_noise = np.mean(noise.astype(np.float64) ** 2)
     scale = np.sqrt(p_speech / (p_noise * 10 ** (snr_db / 10)))
     return (speech + scale * noise[: speech.size]).astype(np.float32)
+
+
+def pink_noise_band(n: int, *, sample_rate: int, low_hz: float = 50.0, seed: int = 2) -> np.ndarray:
+    """Pink (1/f) noise high-passed at ``low_hz`` (2nd-order Butterworth, zero phase), unit variance.
+
+    :func:`pink_noise` puts about half its power below 70 Hz (1/f down to the first FFT bin); SNR measures
+    that ignore subsonic rumble need pink noise that, like a real room, starts in the audible band.
+    """
+    x = pink_noise(n, seed=seed)
+    sos = sps.butter(2, low_hz, btype="highpass", fs=sample_rate, output="sos")
+    x = sps.sosfiltfilt(sos, x)
+    return x / np.std(x)

@@ -10,8 +10,9 @@ Layout, top to bottom:
    the report keeps working when moved together with the audio folder;
 4. waveform and spectrogram of each flagged clip, drawn only when opened or scrolled into view.
 
-The table is plain HTML (readable without script); plotly.js (inlined once, from the plotly package)
-draws the pictures from compact data (see :mod:`voxaudit.report.plots`).
+The page's script renders the table from embedded JSON a page of rows at a time, and plotly.js (inlined
+once, from the plotly package) draws the pictures from compact data (see :mod:`voxaudit.report.plots`),
+so a report of thousands of clips still opens fast. Nothing is fetched: no CDN, no fonts, no network.
 """
 
 from __future__ import annotations
@@ -163,7 +164,8 @@ def plotly_js() -> str:
     """The plotly.js bundle shipped with the plotly package (inlined once per report)."""
     from plotly.offline import get_plotlyjs
 
-    return get_plotlyjs()
+    # It sits inside a <script> element: make sure nothing in it can close that element.
+    return get_plotlyjs().replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
 
 
 def _mins(value: Any) -> str:
@@ -206,7 +208,7 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
             pictures[str(i)] = clip_picture_data(
                 _clip_file(clip), metrics=clip.get("metrics") or {},
                 draw_hum="mains_hum" in codes,
-                draw_bandwidth=bool(codes & {"narrow_bandwidth", "low_sample_rate"}))
+                draw_bandwidth="narrow_bandwidth" in codes)
         except (AudioError, OSError, ValueError, MemoryError):
             picture_state[str(i)] = "unreadable"
     gallery = [i for i in flagged if str(i) in pictures]
@@ -231,12 +233,14 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
         "codes": CODE_LABELS[lang],
         "metrics": METRIC_LABELS[lang],
         "identity": IDENTITY_LABELS[lang],
-        "clips": [_clip_data(c) for c in clips],
+        "clips": [_clip_data(c, h) for c, h in zip(clips, hrefs)],
         "pics": pictures,
         "picState": picture_state,
         "gallery": gallery,
         "figs": figures,
-        "groupColours": list(GROUP_COLOURS),
+        "groupColours": {str(k): v for k, v in group_colours(clips, summary.get("dominant_cluster")).items()},
+        "dominant": summary.get("dominant_cluster"),
+        "hasIdentity": has_identity,
         "cap": cap,
     }
 
@@ -244,7 +248,7 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
         _header(report, summary, tool, S, has_identity, clips),
         _overview(summary, clips, hrefs, index_of, S, lang),
         _identity_section(figures, map_note, S) if has_identity else "",
-        _table(clips, hrefs, summary, S, lang, has_identity),
+        _table(clips, summary, S, lang, has_identity),
         _gallery_section(flagged, gallery, cap, S),
         f'<footer>{_esc(S["footer"])}</footer>',
     ])
@@ -256,15 +260,22 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
         f"<title>{_esc(S['title'])}</title>\n<style>\n{_asset('report.css')}\n</style>\n</head>\n"
         f'<body class="{"has-identity" if has_identity else "no-identity"}">\n{body}\n'
         f'<script type="application/json" id="vx-data">{_json_script(data)}</script>\n'
-        f"<script>\n{plotly_js()}\n</script>\n"
+        # plotly.js is stored as text and run after the page is shown (see report.js), so the verdict and
+        # the table appear at once instead of after a few hundred milliseconds of script compilation.
+        f'<script type="text/plain" id="vx-plotly">{plotly_js()}</script>\n'
+
         f"<script>\n{_asset('report.js')}\n</script>\n"
         "</body>\n</html>\n"
     )
 
 
-def _clip_data(clip: dict) -> dict:
-    """What the details panel of one clip shows."""
+def _clip_data(clip: dict, href: Optional[str]) -> dict:
+    """One clip's table row and details panel: ``p`` path, ``h`` audio link (None: file missing),
+    ``q`` quality, ``m`` metrics, ``f`` findings ``[code, severity, message, hint]``, ``id`` identity."""
     out: dict[str, Any] = {
+        "p": str(clip.get("path", "")),
+        "h": href,
+        "q": _num(clip.get("quality")),
         "m": _clean(clip.get("metrics") or {}),
         "f": [[f.get("code", ""), f.get("severity", ""), f.get("message", ""), f.get("hint", "")]
               for f in clip.get("findings") or []],
@@ -423,19 +434,16 @@ def _identity_section(figures: dict, map_note: Optional[str], S: dict) -> str:
     )
 
 
-def _table(clips: Sequence[dict], hrefs: Sequence[Optional[str]], summary: dict, S: dict, lang: str,
-           has_identity: bool) -> str:
+def _table(clips: Sequence[dict], summary: dict, S: dict, lang: str, has_identity: bool) -> str:
+    """Filters, the table head and an empty body: the script renders the rows (a page at a time) from
+    the embedded data, so thousands of clips open fast."""
     dominant = summary.get("dominant_cluster")
     # Filter choices: finding codes by clip count, voice groups by id.
     code_counts: dict[str, int] = {}
-    clusters: dict[int, int] = {}
+    clusters = _cluster_sizes(clips)
     for clip in clips:
         for code in {f.get("code") for f in clip.get("findings") or []}:
             code_counts[code] = code_counts.get(code, 0) + 1
-        ident = clip.get("identity") if isinstance(clip.get("identity"), dict) else {}
-        if isinstance(ident.get("cluster"), int):
-            clusters[ident["cluster"]] = clusters.get(ident["cluster"], 0) + 1
-    group_colour = _group_colours(clusters, dominant)
     code_opts = "".join(f'<option value="{_esc(c)}">{_esc(code_label(c, lang))} ({n})</option>'
                         for c, n in sorted(code_counts.items(), key=lambda kv: (-kv[1], kv[0])))
     cluster_opts = "".join(
@@ -456,79 +464,44 @@ def _table(clips: Sequence[dict], hrefs: Sequence[Optional[str]], summary: dict,
         f'<option value="info">{_esc(S["severity_info"])}</option></select></label>'
         f'{identity_filters}'
         f'<button type="button" id="f-reset">{_esc(S["reset"])}</button>'
-        f'<span id="f-count" class="count" aria-live="polite">{_esc(S["showing"].format(shown=len(clips), total=len(clips)))}</span>'
+        '<span id="f-count" class="count" aria-live="polite"></span>'
         '</div>'
     )
-    columns = [("i", "num", S["col_index"]), ("path", "text", S["col_clip"]), ("q", "num", S["col_quality"])]
+    columns = [("i", "num", S["col_index"]), ("path", "text", S["col_clip"]), ("play", "", S["col_play"]),
+               ("q", "num", S["col_quality"])]
     if has_identity:
         columns += [("sim", "num", S["col_similarity"]), ("cl", "num", S["col_cluster"])]
     columns += [("dur", "num", S["col_duration"]), ("snr", "num", S["col_snr"]), ("bw", "num", S["col_bandwidth"]),
                 ("sev", "num", S["col_findings"])]
     head = "".join(
-        f'<th scope="col" data-key="{k}" data-type="{t}" aria-sort="none"><button type="button">{_esc(label)}</button></th>'
+        (f'<th scope="col" data-key="{k}" data-type="{t}" aria-sort="none"><button type="button">{_esc(label)}</button></th>'
+         if t else f'<th scope="col" data-key="{k}"><span class="th">{_esc(label)}</span></th>')
         for k, t, label in columns)
-    rows = [_row(i, clip, hrefs[i], S, lang, has_identity, group_colour) for i, clip in enumerate(clips)]
     return (
         f'<section class="clips"><h2>{_esc(S["clips"])}</h2><p class="small">{_esc(S["sort_hint"])}</p>\n{filters}\n'
-        f'<div class="table-wrap"><table id="clips"><thead><tr>{head}</tr></thead>\n<tbody>\n'
-        + "\n".join(rows) + "\n</tbody></table></div></section>"
+        f'<div class="table-wrap"><table id="clips"><thead><tr>{head}</tr></thead>\n<tbody></tbody></table></div>\n'
+        f'<noscript><p class="note">{_esc(S["noscript"])}</p></noscript>'
+        '<div class="pager"><button type="button" id="rows-more" hidden></button>'
+        '<button type="button" id="rows-all" hidden></button></div></section>'
     )
 
 
-def _group_colours(clusters: dict[int, int], dominant: Any) -> dict[int, str]:
-    """The colour of each voice group, as the voice map draws it (singletons grey)."""
-    big = sorted((c for c, n in clusters.items() if n > 1), key=lambda c: (c != dominant, -clusters[c], c))
+def _cluster_sizes(clips: Sequence[dict]) -> dict[int, int]:
+    sizes: dict[int, int] = {}
+    for clip in clips:
+        ident = clip.get("identity") if isinstance(clip.get("identity"), dict) else {}
+        cluster = ident.get("cluster")
+        if isinstance(cluster, int) and not isinstance(cluster, bool):
+            sizes[cluster] = sizes.get(cluster, 0) + 1
+    return sizes
+
+
+def group_colours(clips: Sequence[dict], dominant: Any) -> dict[int, str]:
+    """The colour of each voice group, as the voice map draws it (groups of one clip grey)."""
+    sizes = _cluster_sizes(clips)
+    big = sorted((c for c, n in sizes.items() if n > 1), key=lambda c: (c != dominant, -sizes[c], c))
     colours = {c: GROUP_COLOURS[k % len(GROUP_COLOURS)] for k, c in enumerate(big)}
-    return {c: colours.get(c, OTHER_GROUP_COLOUR) for c in clusters}
-
-
-def _row(i: int, clip: dict, href: Optional[str], S: dict, lang: str, has_identity: bool,
-         group_colour: dict[int, str]) -> str:
-    metrics = clip.get("metrics") or {}
-    ident = clip.get("identity") if isinstance(clip.get("identity"), dict) else {}
-    findings = sorted(clip.get("findings") or [], key=lambda f: -SEVERITY_RANK.get(f.get("severity"), 0))
-    sevs = _severities(clip)
-    worst = _worst(clip)
-    codes = sorted({f.get("code", "") for f in findings})
-    quality = _num(clip.get("quality"))
-    sim = _num(ident.get("similarity"))
-    cluster = ident.get("cluster") if isinstance(ident.get("cluster"), int) else None
-    outlier = bool(ident.get("outlier"))
-    bw = _num(metrics.get("bandwidth_hz"))
-    # Sort key of the findings column: worst severity, then number of findings.
-    sev_key = (SEVERITY_RANK[worst] + 1) * 100 + len(findings) if worst else 0
-    attrs = {
-        "id": f"clip-{i}", "class": f"clip sev-{worst or 'none'}" + (" outlier" if outlier else ""),
-        "data-i": i, "data-path": str(clip.get("path", "")).lower(), "data-q": _fmt(quality, 1),
-        "data-sim": _fmt(sim, 4), "data-cl": "" if cluster is None else cluster, "data-out": "1" if outlier else "0",
-        "data-dur": _fmt(metrics.get("duration_s"), 3), "data-snr": _fmt(metrics.get("snr_db"), 2),
-        "data-bw": _fmt(bw, 0), "data-sev": sev_key, "data-sevs": " ".join(sorted(sevs)),
-        "data-codes": " ".join(codes), "tabindex": "0",
-    }
-    attr_html = " ".join(f'{k}="{_esc(v)}"' for k, v in attrs.items())
-    qclass = "good" if quality is not None and quality >= 80 else ("fair" if quality is not None and quality >= 50 else "poor")
-    chips = "".join(
-        f'<span class="chip {_esc(f.get("severity", ""))}" title="{_esc(f.get("message", ""))}">{_esc(code_label(f.get("code", ""), lang))}</span>'
-        for f in findings) or f'<span class="chip clean">{_esc(S["no_findings"])}</span>'
-    cells = [
-        f'<td class="num idx">{i + 1}</td>',
-        f'<td class="path"><div class="p" title="{_esc(clip.get("path", ""))}">{_esc(clip.get("path", ""))}</div>'
-        f'{_player(href, S, str(clip.get("path", "")))}</td>',
-        f'<td class="num q {qclass}">{_fmt(quality, 0)}</td>',
-    ]
-    if has_identity:
-        mark = f' <span class="outmark" title="{_esc(S["outlier_mark"])}">✕</span>' if outlier else ""
-        cells.append(f'<td class="num">{_fmt(sim, 3)}{mark}</td>')
-        cells.append(f'<td class="num">' + (
-            f'<span class="grp" style="background:{group_colour.get(cluster, OTHER_GROUP_COLOUR)}">{cluster}</span>'
-            if cluster is not None else "") + "</td>")
-    cells += [
-        f'<td class="num">{_fmt(metrics.get("duration_s"), 1)}</td>',
-        f'<td class="num">{_fmt(metrics.get("snr_db"), 1)}</td>',
-        f'<td class="num">{"" if bw is None else f"{bw / 1000:.1f}"}</td>',
-        f'<td class="chips">{chips}</td>',
-    ]
-    return f"<tr {attr_html}>{''.join(cells)}</tr>"
+    return {c: colours.get(c, OTHER_GROUP_COLOUR) for c in sizes}
 
 
 def _gallery_section(flagged: Sequence[int], gallery: Sequence[int], cap: int, S: dict) -> str:

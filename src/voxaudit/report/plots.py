@@ -301,7 +301,9 @@ def log_spectrogram(samples: np.ndarray, *, sample_rate: int, n_freqs: int = 64,
     f, t, power = sps.spectrogram(x, fs=sample_rate, window="hann", nperseg=nfft, noverlap=nfft - hop,
                                   scaling="spectrum", mode="psd")
     nyquist = sample_rate / 2.0
-    fmin = min(max(fmin_hz, 2.0 * sample_rate / nfft), nyquist / 4)
+    # Bands narrower than the FFT resolution repeat their nearest bin; the low end stays at fmin_hz so
+    # that mains hum (50/60 Hz) has a place on every clip's picture.
+    fmin = min(fmin_hz, nyquist / 4)
     edges = np.geomspace(fmin, nyquist, n_freqs + 1)
     centres = np.sqrt(edges[:-1] * edges[1:])
     # Pool FFT bins into log bands: mean power of the bins inside a band, the nearest bin when none is.
@@ -337,7 +339,7 @@ def clip_picture_data(file: str, *, metrics: Optional[dict] = None, n_columns: i
     - ``sil``: silences ``[[start_s, end_s], ...]`` (non-speech runs of ``speech_activity``);
     - ``clip``: clipped stretches ``[[start_s, end_s], ...]``;
     - ``spec``: base64 of the zlib-deflated uint8 spectrogram, ``nf`` rows (log-spaced bands from
-      ``fmin`` to ``fmax`` Hz, band centres) by ``nt`` columns (centre times ``t0`` + k * ``dt``);
+      ``fmin`` to ``fmax`` Hz, band centres) by ``nt`` columns spread evenly over ``dur``;
       a cell value v reads ``top - range + v * step`` dB;
     - ``hum``, ``bw``: the clip's ``hum_hz`` and ``bandwidth_hz`` from ``metrics`` (lines to draw), or
       None when not asked for (``draw_hum``/``draw_bandwidth``) or not measured.
@@ -366,11 +368,10 @@ def clip_picture_data(file: str, *, metrics: Optional[dict] = None, n_columns: i
     regions = [] if clipping_fraction == 0 else clipped_regions(x, sample_rate=sr)
 
     # Log-frequency spectrogram, quantised in 1 dB steps over a fixed dynamic range, deflated.
-    db, freqs, times = log_spectrogram(x, sample_rate=sr, n_freqs=n_freqs, n_frames=n_frames)
+    db, freqs, _ = log_spectrogram(x, sample_rate=sr, n_freqs=n_freqs, n_frames=n_frames)
     top = float(np.max(db))
     q = np.clip(np.round((db - (top - SPECTROGRAM_RANGE_DB)) / SPECTROGRAM_STEP_DB), 0, 255)
     spec = zlib.compress(q.astype(np.uint8).tobytes(order="C"), 9)
-    dt = float(times[1] - times[0]) if times.size > 1 else dur
 
     def finite(value: Any) -> Optional[float]:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
@@ -382,7 +383,6 @@ def clip_picture_data(file: str, *, metrics: Optional[dict] = None, n_columns: i
         "env": _b64(env_i8.tobytes()), "sil": silences, "clip": regions,
         "spec": _b64(spec), "nf": int(db.shape[0]), "nt": int(db.shape[1]),
         "fmin": round(float(freqs[0]), 3), "fmax": round(float(freqs[-1]), 3),
-        "t0": round(float(times[0]), 5), "dt": round(dt, 6),
         "top": round(top, 2), "range": SPECTROGRAM_RANGE_DB, "step": SPECTROGRAM_STEP_DB,
         "hum": finite(metrics.get("hum_hz")) if draw_hum else None,
         "bw": finite(metrics.get("bandwidth_hz")) if draw_bandwidth else None,

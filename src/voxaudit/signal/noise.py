@@ -38,8 +38,12 @@ MIN_PAUSE_TOTAL_S = 0.3
 # Pause frames this close to speech may still hold decays, reverberation or breaths; they are left out
 # when enough farther frames remain.
 PAUSE_GUARD_S = 0.1
-# Pause frames louder than the median pause power by more than this (dB) are outliers (clicks, breaths).
-PAUSE_TRIM_DB = 6.0
+# The noise floor is the *stationary* background of the pauses: pause frames louder than the 20th
+# percentile of the pause frame powers by more than PAUSE_TRIM_DB are breaths, decays or clicks and are
+# left out. On stationary noise this keeps almost every frame (20 ms frame powers of wide-band noise
+# spread by +-0.3..1.5 dB), so the mean is not biased.
+PAUSE_QUANTILE = 20.0
+PAUSE_TRIM_DB = 3.0
 # WADA statistic G(SNR) for gamma(WADA_SHAPE) speech plus Gaussian noise, SNR = -20 .. 100 dB in 1 dB
 # steps, computed by Monte Carlo (8e7 draws, common random numbers); see :func:`wada_statistic`.
 # Limits: G -> 0.40939 (Gaussian noise only) and G -> log(0.6) - digamma(0.6) = 1.02979 (clean).
@@ -142,9 +146,17 @@ def _pause_frames(activity: SpeechActivity) -> np.ndarray:
     return live_pause
 
 
+def stationary_floor_mask(frame_db: np.ndarray) -> np.ndarray:
+    """Frames of a pause set that belong to its stationary floor (see ``PAUSE_QUANTILE``)."""
+    frame_db = np.asarray(frame_db, dtype=np.float64)
+    if frame_db.size == 0:
+        return np.zeros(0, dtype=bool)
+    return frame_db <= np.percentile(frame_db, PAUSE_QUANTILE) + PAUSE_TRIM_DB
+
+
 def _robust_mean_power(frame_db: np.ndarray) -> float:
-    """Mean linear power of frames, leaving out those far above the median (clicks, breaths)."""
-    keep = frame_db <= np.median(frame_db) + PAUSE_TRIM_DB
+    """Mean linear power of the stationary-floor frames of a pause set."""
+    keep = stationary_floor_mask(frame_db)
     return float(np.mean(10.0 ** (frame_db[keep] / 10.0)))
 
 
@@ -235,6 +247,7 @@ def measure_noise(samples: np.ndarray, *, sample_rate: int, activity: SpeechActi
         out.update(snr_db=float(np.clip(snr, SNR_MIN_DB, SNR_MAX_DB)), snr_method="pauses",
                    noise_floor_dbfs=_db(noise_power))
     elif wada is not None:
-        out.update(snr_db=wada, snr_method="wada",
-                   noise_floor_dbfs=_db(speech_power / (1.0 + 10.0 ** (wada / 10.0))))
+        # At the top of the table the noise is below what WADA can see: no floor to report.
+        floor = _db(speech_power / (1.0 + 10.0 ** (wada / 10.0))) if wada < SNR_MAX_DB else None
+        out.update(snr_db=wada, snr_method="wada", noise_floor_dbfs=floor)
     return out

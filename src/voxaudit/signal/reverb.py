@@ -26,7 +26,7 @@ from typing import Iterator, Optional
 import numpy as np
 import scipy.fft as sfft
 import soxr
-from scipy.ndimage import maximum_filter1d
+from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from ..errors import ParameterError
 from .activity import SpeechActivity
@@ -161,11 +161,14 @@ def _band_decay_rates(level_db: np.ndarray, hop_s: float) -> np.ndarray:
     # Smooth over three frames (15 ms) so single-frame ripple does not end a decay.
     env = np.convolve(level_db, np.ones(3) / 3.0, mode="same")
     half = max(1, int(round(0.05 / hop_s)))
-    is_peak = (env == maximum_filter1d(env, 2 * half + 1)) & (env >= floor_db + PEAK_ABOVE_FLOOR_DB)
+    length = max(MIN_DECAY_FRAMES, int(round(MAX_DECAY_S / hop_s)))
+    # Keep the peaks that are followed by a deep enough fall at all (cheap, vectorised), then cap.
+    ahead_min = minimum_filter1d(env, length, origin=-(length // 2), mode="nearest")
+    is_peak = ((env == maximum_filter1d(env, 2 * half + 1)) & (env >= floor_db + PEAK_ABOVE_FLOOR_DB)
+               & (env - ahead_min >= SKIP_DB + MIN_DROP_DB))
     peaks = np.flatnonzero(is_peak)
     if peaks.size > MAX_PEAKS_PER_BAND:
         peaks = peaks[np.linspace(0, peaks.size - 1, MAX_PEAKS_PER_BAND).round().astype(int)]
-    length = max(MIN_DECAY_FRAMES, int(round(MAX_DECAY_S / hop_s)))
     rates = []
     # Follow each peak: a loop over at most MAX_PEAKS_PER_BAND short segments.
     for p in peaks:

@@ -2,9 +2,29 @@
    Everything it needs is inside this page (the #vx-data JSON and plotly.js above). */
 (function () {
   "use strict";
+  function mark(name) { if (window.performance && performance.mark) performance.mark(name); }
+  mark("vx-start");
   var D = JSON.parse(document.getElementById("vx-data").textContent);
+  mark("vx-data");
   var S = D.s;
-  var hasPlotly = typeof window.Plotly !== "undefined";
+  var plotlyState = null;  // null: not run yet; true: ready; false: failed
+  function ensurePlotly() {
+    // plotly.js is embedded as text and run on first use, after the page has been shown.
+    if (plotlyState === null) {
+      mark("vx-plotly-start");
+      var src = document.getElementById("vx-plotly");
+      try {
+        var script = document.createElement("script");
+        script.textContent = src ? src.textContent : "";
+        document.head.appendChild(script);
+        plotlyState = typeof window.Plotly !== "undefined";
+      } catch (err) {
+        plotlyState = false;
+      }
+      mark("vx-plotly-ready");
+    }
+    return plotlyState;
+  }
   var PLOT_CONFIG = {displaylogo: false, responsive: true,
     modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines",
       "hoverClosestCartesian", "hoverCompareCartesian"]};
@@ -33,87 +53,148 @@
   function sevLabel(sev) { return S["severity_" + sev] || sev; }
 
   // ---------------------------------------------------------------------------------------------- table
+  // Rows are rendered from D.clips a page at a time: thousands of <tr> (and media elements) would make
+  // the page slow to open. Sorting and filtering work on index arrays.
+  var PAGE_ROWS = 100;
   var table = document.getElementById("clips");
   var tbody = table.tBodies[0];
-  var rows = Array.prototype.slice.call(tbody.querySelectorAll("tr.clip"));
-  var byIndex = {};
-  rows.forEach(function (row) { byIndex[row.getAttribute("data-i")] = row; });
-  var nCols = table.tHead.rows[0].cells.length;
-
-  function reattach(list) {
-    var frag = document.createDocumentFragment();
-    list.forEach(function (row) {
-      frag.appendChild(row);
-      if (row._details) frag.appendChild(row._details);
+  var headCells = Array.prototype.slice.call(table.tHead.rows[0].cells);
+  var nCols = headCells.length;
+  var clips = D.clips;
+  var SEV = {info: 0, warning: 1, error: 2};
+  clips.forEach(function (c, i) {
+    var worst = -1, sevs = {}, codes = {};
+    c.f.forEach(function (f) {
+      if (f[1] in SEV) { sevs[f[1]] = true; worst = Math.max(worst, SEV[f[1]]); }
+      codes[f[0]] = true;
     });
-    tbody.appendChild(frag);
+    c.i = i;
+    c.worst = worst < 0 ? null : ["info", "warning", "error"][worst];
+    c.sevs = sevs;
+    c.codes = codes;
+    c.bad = !!(sevs.error || sevs.warning);
+    c.lower = c.p.toLowerCase();
+    var id = c.id || {};
+    c.key = {
+      i: i, path: c.lower, q: c.q, sim: typeof id.similarity === "number" ? id.similarity : null,
+      cl: typeof id.cluster === "number" ? id.cluster : null,
+      dur: typeof c.m.duration_s === "number" ? c.m.duration_s : null,
+      snr: typeof c.m.snr_db === "number" ? c.m.snr_db : null,
+      bw: typeof c.m.bandwidth_hz === "number" ? c.m.bandwidth_hz : null,
+      sev: worst < 0 ? 0 : (worst + 1) * 100 + c.f.length
+    };
+  });
+  var order = clips.map(function (c) { return c.i; });   // current sort order
+  var view = order.slice();                               // current sort order, filtered
+  var limit = PAGE_ROWS;
+  var openRows = {};
+
+  function chip(f) {
+    return '<span class="chip ' + esc(f[1]) + '" title="' + esc(f[2]) + '">' + esc(codeLabel(f[0])) + "</span>";
   }
+  function rowHTML(i) {
+    var c = clips[i], id = c.id || {}, k = c.key;
+    var qc = c.q === null ? "" : c.q >= 80 ? "good" : c.q >= 50 ? "fair" : "poor";
+    var findings = c.f.slice().sort(function (a, b) { return (SEV[b[1]] || 0) - (SEV[a[1]] || 0); });
+    var cells = [
+      '<td class="num idx">' + (i + 1) + "</td>",
+      '<td class="path"><div class="p" title="' + esc(c.p) + '">' + esc(c.p) + "</div></td>",
+      '<td class="play">' + (c.h === null
+        ? '<span class="missing" role="note" title="' + esc(S.missing_file) + '">⚠ ' + esc(S.missing_file) + "</span>"
+        : '<button type="button" class="play" data-i="' + i + '" aria-label="' + esc(S.play) + '">▶</button>' +
+          '<audio preload="none" src="' + esc(c.h) + '"></audio>') + "</td>",
+      '<td class="num q ' + qc + '">' + (c.q === null ? "" : Math.round(c.q)) + "</td>"
+    ];
+    if (D.hasIdentity) {
+      cells.push('<td class="num">' + (k.sim === null ? "" : k.sim.toFixed(3)) +
+        (id.outlier ? ' <span class="outmark" title="' + esc(S.outlier_mark) + '">✕</span>' : "") + "</td>");
+      cells.push('<td class="num">' + (k.cl === null ? "" : '<span class="grp" style="background:' +
+        esc(D.groupColours[String(k.cl)] || "#9e9e9e") + '">' + k.cl + "</span>") + "</td>");
+    }
+    cells.push('<td class="num">' + (k.dur === null ? "" : k.dur.toFixed(1)) + "</td>");
+    cells.push('<td class="num">' + (k.snr === null ? "" : k.snr.toFixed(1)) + "</td>");
+    cells.push('<td class="num">' + (k.bw === null ? "" : (k.bw / 1000).toFixed(1)) + "</td>");
+    cells.push('<td class="chips">' + (findings.length ? findings.map(chip).join("")
+      : '<span class="chip clean">' + esc(S.no_findings) + "</span>") + "</td>");
+    return '<tr id="clip-' + i + '" class="clip sev-' + (c.worst || "none") + (id.outlier ? " outlier" : "") +
+      (openRows[i] ? " open" : "") + '" data-i="' + i + '" tabindex="0" aria-expanded="' + (openRows[i] ? "true" : "false") +
+      '">' + cells.join("") + "</tr>" +
+      (openRows[i] ? '<tr class="details" data-for="' + i + '"><td colspan="' + nCols + '">' + detailsHTML(i) + "</td></tr>" : "");
+  }
+
+  var moreBtn = document.getElementById("rows-more"), allBtn = document.getElementById("rows-all");
+  function render() {
+    var shown = Math.min(limit, view.length);
+    tbody.innerHTML = view.slice(0, shown).map(rowHTML).join("");
+    Array.prototype.forEach.call(tbody.querySelectorAll("tr.details"), function (tr) {
+      var div = tr.querySelector(".clip-plot");
+      if (div) drawClip(div, +tr.getAttribute("data-for"));
+    });
+    fCount.textContent = fmt(S.showing, {shown: shown, matching: view.length, total: clips.length});
+    var left = view.length - shown;
+    moreBtn.hidden = allBtn.hidden = left <= 0;
+    moreBtn.textContent = fmt(S.show_more_rows, {n: Math.min(PAGE_ROWS, left)});
+    allBtn.textContent = fmt(S.show_all_rows, {n: view.length});
+  }
+  moreBtn.addEventListener("click", function () { limit += PAGE_ROWS; render(); });
+  allBtn.addEventListener("click", function () { limit = view.length; render(); });
 
   var sortKey = null, sortDir = 1;
-  function sortBy(key, type, dir) {
+  function sortBy(key, dir) {
     sortKey = key; sortDir = dir;
-    var attr = "data-" + key;
-    var keyed = rows.map(function (row) {
-      var raw = row.getAttribute(attr);
-      var v = type === "num" ? (raw === "" || raw === null ? null : parseFloat(raw)) : (raw || "");
-      return {row: row, v: v, i: +row.getAttribute("data-i")};
+    order.sort(function (a, b) {
+      var va = clips[a].key[key], vb = clips[b].key[key];
+      if (va === null && vb === null) return a - b;
+      if (va === null) return 1;            // blanks last, whatever the direction
+      if (vb === null) return -1;
+      if (va < vb) return -dir;
+      if (va > vb) return dir;
+      return a - b;
     });
-    keyed.sort(function (a, b) {
-      if (a.v === null && b.v === null) return a.i - b.i;
-      if (a.v === null) return 1;            // blanks last, whatever the direction
-      if (b.v === null) return -1;
-      if (a.v < b.v) return -dir;
-      if (a.v > b.v) return dir;
-      return a.i - b.i;
+    headCells.forEach(function (th) {
+      if (th.hasAttribute("aria-sort")) {
+        th.setAttribute("aria-sort", th.getAttribute("data-key") === key ? (dir > 0 ? "ascending" : "descending") : "none");
+      }
     });
-    rows = keyed.map(function (k) { return k.row; });
-    reattach(rows);
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
-      th.setAttribute("aria-sort", th.getAttribute("data-key") === key ? (dir > 0 ? "ascending" : "descending") : "none");
-    });
+    applyFilters(true);
   }
-  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) {
-    th.querySelector("button").addEventListener("click", function () {
-      var key = th.getAttribute("data-key"), type = th.getAttribute("data-type");
+  headCells.forEach(function (th) {
+    var button = th.querySelector("button");
+    if (!button) return;
+    button.addEventListener("click", function () {
+      var key = th.getAttribute("data-key");
       // First click sorts ascending (worst quality, lowest similarity first); findings worst first.
-      var dir = key === sortKey ? -sortDir : (key === "sev" ? -1 : 1);
-      sortBy(key, type, dir);
+      sortBy(key, key === sortKey ? -sortDir : (key === "sev" ? -1 : 1));
     });
   });
 
   var fPath = document.getElementById("f-path"), fCode = document.getElementById("f-code"),
     fSev = document.getElementById("f-severity"), fCluster = document.getElementById("f-cluster"),
     fOut = document.getElementById("f-outlier"), fCount = document.getElementById("f-count");
-  function applyFilters() {
+  function matches(c, text, code, sev, cluster, out) {
+    if (text && c.lower.indexOf(text) < 0) return false;
+    if (code && !c.codes[code]) return false;
+    if (sev === "flagged" && !c.bad) return false;
+    if (sev === "clean" && c.bad) return false;
+    if ((sev === "error" || sev === "warning" || sev === "info") && !c.sevs[sev]) return false;
+    if (cluster !== "" && String(c.key.cl) !== cluster) return false;
+    if (out !== "" && (c.id && c.id.outlier ? "1" : "0") !== out) return false;
+    return true;
+  }
+  function applyFilters(keepLimit) {
     var text = (fPath.value || "").trim().toLowerCase();
     var code = fCode.value, sev = fSev.value;
     var cluster = fCluster ? fCluster.value : "", out = fOut ? fOut.value : "";
-    var shown = 0;
-    rows.forEach(function (row) {
-      var ok = true;
-      if (text && row.getAttribute("data-path").indexOf(text) < 0) ok = false;
-      if (ok && code && (" " + row.getAttribute("data-codes") + " ").indexOf(" " + code + " ") < 0) ok = false;
-      if (ok && sev) {
-        var sevs = " " + row.getAttribute("data-sevs") + " ";
-        var bad = sevs.indexOf(" error ") >= 0 || sevs.indexOf(" warning ") >= 0;
-        if (sev === "flagged") ok = bad;
-        else if (sev === "clean") ok = !bad;
-        else ok = sevs.indexOf(" " + sev + " ") >= 0;
-      }
-      if (ok && cluster !== "" && row.getAttribute("data-cl") !== cluster) ok = false;
-      if (ok && out !== "" && row.getAttribute("data-out") !== out) ok = false;
-      row.classList.toggle("hidden", !ok);
-      if (row._details) row._details.classList.toggle("hidden", !ok || !row._open);
-      if (ok) shown++;
-    });
-    fCount.textContent = fmt(S.showing, {shown: shown, total: rows.length});
+    view = order.filter(function (i) { return matches(clips[i], text, code, sev, cluster, out); });
+    if (keepLimit !== true) limit = PAGE_ROWS;
+    render();
   }
   [fPath, fCode, fSev, fCluster, fOut].forEach(function (el) {
     if (el) el.addEventListener(el === fPath ? "input" : "change", applyFilters);
   });
-  function resetFilters() {
+  function resetFilters(noRender) {
     [fPath, fCode, fSev, fCluster, fOut].forEach(function (el) { if (el) el.value = ""; });
-    applyFilters();
+    if (noRender !== true) applyFilters();
   }
   document.getElementById("f-reset").addEventListener("click", resetFilters);
 
@@ -154,27 +235,36 @@
   }
 
   function toggle(row, open) {
-    var want = open === undefined ? !row._open : open;
-    if (want === !!row._open) return;
-    row._open = want;
+    var i = +row.getAttribute("data-i");
+    var want = open === undefined ? !openRows[i] : open;
+    if (want === !!openRows[i]) return;
+    if (want) openRows[i] = true; else delete openRows[i];
     row.classList.toggle("open", want);
     row.setAttribute("aria-expanded", want ? "true" : "false");
-    if (want && !row._details) {
-      var i = +row.getAttribute("data-i");
-      var tr = document.createElement("tr");
-      tr.className = "details";
-      var td = document.createElement("td");
-      td.colSpan = nCols;
-      td.innerHTML = detailsHTML(i);
-      tr.appendChild(td);
-      row.parentNode.insertBefore(tr, row.nextSibling);
-      row._details = tr;
-      var div = td.querySelector(".clip-plot");
-      if (div) drawClip(div, i);
+    var next = row.nextElementSibling;
+    if (!want) {
+      if (next && next.classList.contains("details")) next.parentNode.removeChild(next);
+      return;
     }
-    if (row._details) row._details.classList.toggle("hidden", !want);
+    var tr = document.createElement("tr");
+    tr.className = "details";
+    tr.setAttribute("data-for", String(i));
+    tr.innerHTML = '<td colspan="' + nCols + '">' + detailsHTML(i) + "</td>";
+    row.parentNode.insertBefore(tr, next);
+    var div = tr.querySelector(".clip-plot");
+    if (div) drawClip(div, i);
+  }
+  function play(button) {
+    // The native player replaces the button: one media control bar per clip played, not per row.
+    var audio = button.nextElementSibling;
+    button.parentNode.removeChild(button);
+    audio.controls = true;
+    var p = audio.play();
+    if (p && p.catch) p.catch(function () { /* the user can press play on the native control */ });
   }
   tbody.addEventListener("click", function (ev) {
+    var button = ev.target.closest("button.play");
+    if (button) { play(button); return; }
     if (ev.target.closest("audio, a, button, input, select")) return;
     var row = ev.target.closest("tr.clip");
     if (row) toggle(row);
@@ -187,19 +277,22 @@
   });
 
   function openClip(i) {
-    var row = byIndex[String(i)];
+    // Show that one clip: filter the table to its path, open its details, bring it into view.
+    resetFilters(true);
+    openRows[i] = true;
+    fPath.value = clips[i].p;
+    applyFilters();
+    var row = document.getElementById("clip-" + i);
     if (!row) return;
-    if (row.classList.contains("hidden")) resetFilters();
-    toggle(row, true);
     row.scrollIntoView({block: "center", behavior: "smooth"});
     row.focus({preventScroll: true});
   }
   document.addEventListener("click", function (ev) {
     var jump = ev.target.closest("a.jump");
-    if (jump) { ev.preventDefault(); openClip(jump.getAttribute("data-i")); return; }
+    if (jump) { ev.preventDefault(); openClip(+jump.getAttribute("data-i")); return; }
     var show = ev.target.closest("button.show-code");
     if (show) {
-      resetFilters();
+      resetFilters(true);
       fCode.value = show.getAttribute("data-code");
       applyFilters();
       table.scrollIntoView({behavior: "smooth", block: "start"});
@@ -252,8 +345,8 @@
       shapes.push({type: "rect", xref: "x", yref: "y domain", x0: mid - w, x1: mid + w, y0: 0, y1: 1,
         line: {width: 0}, fillcolor: "rgba(198,40,40,0.55)"});
     });
-    // Spectrogram: log-spaced band centres from fmin to fmax.
-    var nf = p.nf, nt = p.nt, z = new Array(nf), freqs = new Array(nf), times = new Array(nt);
+    // Spectrogram: log-spaced band centres from fmin to fmax; columns spread evenly over the clip.
+    var nf = p.nf, nt = p.nt, z = new Array(nf), freqs = new Array(nf), edges = new Array(nt + 1);
     var ratio = nf > 1 ? Math.pow(p.fmax / p.fmin, 1 / (nf - 1)) : 1;
     var base = p.top - p.range;
     for (var f = 0; f < nf; f++) {
@@ -262,16 +355,21 @@
       for (var c = 0; c < nt; c++) row[c] = base + spec[f * nt + c] * p.step;
       z[f] = row;
     }
-    for (var c2 = 0; c2 < nt; c2++) times[c2] = p.t0 + c2 * p.dt;
-    data.push({type: "heatmap", x: times, y: freqs, z: z, zmin: base, zmax: p.top, colorscale: MAGMA,
+    for (var e = 0; e <= nt; e++) edges[e] = e * p.dur / nt;
+    data.push({type: "heatmap", x: edges, y: freqs, z: z, zmin: base, zmax: p.top, colorscale: MAGMA,
       showscale: false, xaxis: "x", yaxis: "y2", hovertemplate: "%{x:.2f} s · %{y:.0f} Hz · %{z:.0f} dB<extra></extra>"});
-    function hline(freq, label, colour) {
+    function hline(freq, label, colour, below) {
+      // A dashed line across the spectrogram, labelled at its left end.
       data.push({type: "scatter", mode: "lines+text", x: [0, p.dur], y: [freq, freq], xaxis: "x", yaxis: "y2",
-        line: {color: colour, width: 1.6, dash: "dash"}, text: ["", label], textposition: "top left",
+        line: {color: colour, width: 1.6, dash: "dash"}, text: [label, ""],
+        textposition: below ? "bottom right" : "top right", cliponaxis: false,
         textfont: {color: colour, size: 11}, hoverinfo: "skip"});
     }
-    if (p.hum) hline(p.hum, fmt(S.hum_line, {f: Math.round(p.hum)}), "#00e5ff");
-    if (p.bw) hline(p.bw, fmt(S.cutoff_line, {f: (p.bw / 1000).toFixed(1)}), "#ffffff");
+    if (p.hum) hline(p.hum, fmt(S.hum_line, {f: Math.round(p.hum)}), "#00e5ff", false);
+    if (p.bw) hline(p.bw, fmt(S.cutoff_line, {f: (p.bw / 1000).toFixed(1)}), "#ffffff", true);
+    var ticks = [50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000].filter(function (v) {
+      return v >= p.fmin * 0.98 && v <= p.fmax * 1.02;
+    });
     var annotations = [];
     if (p.clip.length) {
       annotations.push({xref: "paper", yref: "y domain", x: 1, y: 1, xanchor: "right", yanchor: "top", showarrow: false,
@@ -284,7 +382,8 @@
       yaxis: {domain: [0.56, 1], range: [-yr, yr], zeroline: false, fixedrange: true,
         title: {text: S.waveform, font: {size: 11}}, tickfont: {size: 10}},
       yaxis2: {domain: [0, 0.52], type: "log", fixedrange: true, title: {text: S.spectrogram + " (Hz)", font: {size: 11}},
-        tickfont: {size: 10}, range: [Math.log10(p.fmin), Math.log10(p.fmax)]}
+        tickfont: {size: 10}, range: [Math.log10(p.fmin), Math.log10(p.fmax)], tickvals: ticks,
+        ticktext: ticks.map(function (v) { return v >= 1000 ? v / 1000 + "k" : String(v); })}
     };
     return {data: data, layout: layout};
   }
@@ -293,7 +392,7 @@
     var p = D.pics[String(i)];
     if (!p || div._drawn) return;
     div._drawn = true;
-    if (!hasPlotly || typeof DecompressionStream === "undefined") {
+    if (typeof DecompressionStream === "undefined" || !ensurePlotly()) {
       div.innerHTML = '<p class="small">' + esc(S.plot_error) + "</p>";
       return;
     }
@@ -309,7 +408,7 @@
 
   // ------------------------------------------------------------------------------- flagged clip gallery
   var gallery = document.getElementById("gallery");
-  var moreBtn = document.getElementById("gallery-more");
+  var galleryMore = document.getElementById("gallery-more");
   var PAGE = 12, shownCards = 0;
   var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
     entries.forEach(function (e) {
@@ -320,10 +419,10 @@
     var frag = document.createDocumentFragment();
     var end = Math.min(D.gallery.length, shownCards + PAGE);
     for (var k = shownCards; k < end; k++) {
-      var i = D.gallery[k], c = D.clips[i], row = byIndex[String(i)];
+      var i = D.gallery[k], c = D.clips[i];
       var card = document.createElement("div");
       card.className = "gcard";
-      var path = row ? row.querySelector(".p").textContent : "";
+      var path = c.p;
       card.innerHTML = '<div class="gtitle"><a href="#clip-' + i + '" class="jump" data-i="' + i + '" title="' + esc(path) + '">' +
         esc(path) + '</a></div><div class="gchips">' + c.f.map(function (f) {
           return '<span class="chip ' + esc(f[1]) + '" title="' + esc(f[2]) + '">' + esc(codeLabel(f[0])) + "</span>";
@@ -335,20 +434,16 @@
     gallery.appendChild(frag);
     shownCards = end;
     var left = D.gallery.length - shownCards;
-    moreBtn.hidden = left <= 0;
-    moreBtn.textContent = fmt(S.show_more, {n: Math.min(PAGE, left)});
-  }
-  if (gallery) {
-    moreBtn.addEventListener("click", addCards);
-    addCards();
+    galleryMore.hidden = left <= 0;
+    galleryMore.textContent = fmt(S.show_more, {n: Math.min(PAGE, left)});
   }
 
   // --------------------------------------------------------------------------------- set-level figures
   function drawFigure(id, fig) {
     var div = document.getElementById(id);
-    if (!div || !fig) return;
-    if (!hasPlotly) { div.innerHTML = '<p class="small">' + esc(S.plot_error) + "</p>"; return; }
-    Plotly.newPlot(div, fig.data, fig.layout, PLOT_CONFIG).then(function () {
+    if (!div || !fig) return null;
+    if (!ensurePlotly()) { div.innerHTML = '<p class="small">' + esc(S.plot_error) + "</p>"; return null; }
+    return Plotly.newPlot(div, fig.data, fig.layout, PLOT_CONFIG).then(function () {
       if (id === "voice-map") {
         div.on("plotly_click", function (ev) {
           if (ev && ev.points && ev.points.length) openClip(ev.points[0].customdata);
@@ -356,6 +451,23 @@
       }
     });
   }
-  drawFigure("voice-map", D.figs.map);
-  drawFigure("similarity-hist", D.figs.hist);
+  // ------------------------------------------------------------------------------------------ start
+  applyFilters();
+  mark("vx-table");
+  if (gallery) {
+    galleryMore.addEventListener("click", addCards);
+    addCards();
+  }
+  // Let the browser show the verdict and the table first, then run plotly.js and draw the pictures.
+  function drawAll() {
+    Promise.all([drawFigure("voice-map", D.figs.map), drawFigure("similarity-hist", D.figs.hist)]).then(function () {
+      mark("vx-charts");
+      document.body.setAttribute("data-ready", "1");
+    });
+  }
+  if (window.requestAnimationFrame) {
+    requestAnimationFrame(function () { setTimeout(drawAll, 0); });
+  } else {
+    setTimeout(drawAll, 0);
+  }
 })();

@@ -1,0 +1,196 @@
+"""Signs of prior noise reduction or noise gating.
+
+A denoiser or a noise gate leaves traces that a voice model learns as metallic or "underwater"
+artefacts, and that no natural recording shows:
+
+* ``digital_silence_ratio``: pauses *between words* that are exact digital zero (or below
+  ``NEAR_ZERO_DBFS``): a gate closed there. Leading and trailing silence is not counted (editors pad
+  clips with zeros).
+* ``floor_modulation_db``: the noise floor is present under the speech but gone in the pauses. In each
+  third-octave band the floor under speech is a low percentile of the band's power over the speech
+  frames, and the pause floor is the median over the pause frames; a natural recording has both about
+  equal in the bands the voice leaves empty, so the clip's value is a low percentile over the bands of
+  their difference.
+* ``spectral_hole_ratio``: a spectral gate multiplies time-frequency bins by a hard zero mask. The
+  fraction of bins in speech frames that are exact zero or more than ``HOLE_DEPTH_DB`` below their
+  frequency's median level over the speech frames (natural noise puts a bin that deep with a
+  probability of about one in a million).
+* ``denoise_score``: 0..1, the strongest of the three signs mapped onto a common scale.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from .activity import SpeechActivity
+from .plosive import _speech_on_grid
+from .reverb import _check, analysis_signal, stft_power
+
+FRAME_S = 0.032
+HOP_S = 0.016
+# A frame whose (70 Hz high-passed) power is below this counts as digital silence.
+NEAR_ZERO_DBFS = -90.0
+# Third-octave bands between these limits enter the floor comparison.
+BAND_LOW_HZ = 100.0
+BAND_HIGH_HZ = 7500.0
+# Low percentile of a band's power over the speech frames: the floor under speech; and over the pause
+# frames: the floor in the pauses (robust to a little zero padding at the clip's ends).
+SPEECH_FLOOR_PERCENTILE = 10.0
+PAUSE_FLOOR_PERCENTILE = 25.0
+# Low percentile over the bands of the floor difference (the bands the voice leaves empty).
+BAND_PERCENTILE = 20.0
+# Power of a dead band (exact zero) in dB re full scale, and the largest modulation reported.
+DEAD_DB = -150.0
+MAX_MODULATION_DB = 80.0
+# A bin is a hole when it is this far below its frequency's median over the speech frames ...
+HOLE_DEPTH_DB = 60.0
+# ... counted only at frequencies whose median is above this level (dB re full scale): above a
+# band limit there is nothing to punch holes into.
+CONTENT_DB = -110.0
+# Speech frames used for the hole count (spread over the clip) and the fewest needed.
+MAX_HOLE_FRAMES = 3000
+MIN_FRAMES = 5
+_DB_EPS = 1e-30
+
+
+def _power_db(power: np.ndarray, window_sum: float) -> np.ndarray:
+    """Windowed-FFT power in dB re full scale (a full-scale sine's peak bin reads 0 dB)."""
+    scale = 4.0 / (window_sum * window_sum)
+    with np.errstate(divide="ignore"):
+        out = 10.0 * np.log10(power.astype(np.float64) * scale)
+    return np.where(power > 0, out, DEAD_DB * 2)
+
+
+def digital_silence_ratio(activity: SpeechActivity) -> Optional[float]:
+    """Fraction of the pauses between the first and the last speech frame that is digital silence.
+
+    Parameters
+    ----------
+    activity : SpeechActivity
+        The clip's speech activity.
+
+    Returns
+    -------
+    float or None
+        Digital-silence frames (exact zero, or power below ``NEAR_ZERO_DBFS``) over the non-speech
+        frames between the first and the last speech frame; None when there is no such pause.
+    """
+    speech = np.asarray(activity.speech, dtype=bool)
+    idx = np.flatnonzero(speech)
+    if idx.size == 0:
+        return None
+    inner = slice(int(idx[0]), int(idx[-1]) + 1)
+    dead = np.asarray(activity.digital_zero, dtype=bool)[inner] | (
+        np.asarray(activity.frame_db)[inner] < NEAR_ZERO_DBFS)
+    pause = ~speech[inner] | dead
+    if not pause.any():
+        return None
+    return float(np.count_nonzero(dead & pause) / np.count_nonzero(pause))
+
+
+def _third_octave_bands(freqs: np.ndarray, sample_rate: int) -> list[tuple[int, int]]:
+    """FFT-bin ranges of the third-octave bands between BAND_LOW_HZ and BAND_HIGH_HZ (below 0.45 x rate)."""
+    top = min(BAND_HIGH_HZ, 0.45 * sample_rate)
+    edges = BAND_LOW_HZ * 2.0 ** (np.arange(0, 40) / 3.0)
+    edges = edges[edges <= top]
+    bands = []
+    for low, high in zip(edges[:-1], edges[1:]):
+        sel = np.flatnonzero((freqs >= low) & (freqs < high))
+        if sel.size:
+            bands.append((int(sel[0]), int(sel[-1]) + 1))
+    return bands
+
+
+def measure_denoise(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity) -> dict:
+    """Look for signs of prior noise reduction or noise gating.
+
+    Parameters
+    ----------
+    samples : np.ndarray
+        Mono float32 samples, full scale 1.0.
+    sample_rate : int
+        Native rate in Hz (analysed at up to 16 kHz).
+    activity : SpeechActivity
+        The clip's speech activity.
+
+    Returns
+    -------
+    dict
+        ``digital_silence_ratio`` : float or None
+            0..1, see the module notes; None when there is no pause between words.
+        ``floor_modulation_db`` : float or None
+            How far the floor under speech stands above the floor in the pauses, in dB (capped at
+            80); None without both speech and pauses.
+        ``spectral_hole_ratio`` : float or None
+            0..1, fraction of the time-frequency bins of the speech frames that are holes; None
+            without speech.
+        ``denoise_score`` : float or None
+            0..1, the combined sign; None when none of the three could be measured.
+    """
+    x = _check(samples, sample_rate)
+    dsr = digital_silence_ratio(activity)
+    y, rate = analysis_signal(x, sample_rate=sample_rate)
+    n = max(2, int(round(FRAME_S * rate)))
+    window_sum = float(np.hanning(n + 2)[1:-1].sum())
+    freqs = np.fft.rfftfreq(n, 1.0 / rate)
+    bands = _third_octave_bands(freqs, rate)
+    hop_s = max(1, int(round(HOP_S * rate))) / rate
+
+    n_frames = 1 + max(0, int(np.ceil((max(y.size, n) - n) / max(1, int(round(HOP_S * rate))))))
+    speech = _speech_on_grid(activity, n_frames, hop_s, FRAME_S)
+    # Frames for the hole count: the speech frames, thinned evenly on long clips.
+    speech_idx = np.flatnonzero(speech)
+    if speech_idx.size > MAX_HOLE_FRAMES:
+        speech_idx = speech_idx[np.linspace(0, speech_idx.size - 1, MAX_HOLE_FRAMES).round().astype(int)]
+    keep = np.zeros(n_frames, dtype=bool)
+    keep[speech_idx] = True
+
+    band_power = np.zeros((n_frames, len(bands)))
+    speech_bins = []
+    for start, power in stft_power(y, sample_rate=rate, frame_s=FRAME_S, hop_s=HOP_S):
+        stop = start + power.shape[0]
+        if bands:
+            band_power[start:stop] = np.stack([power[:, a:b].sum(axis=1) for a, b in bands], axis=1)
+        sel = keep[start:stop]
+        if sel.any():
+            speech_bins.append(power[sel])
+    band_db = _power_db(band_power, window_sum)
+    band_db = np.maximum(band_db, DEAD_DB)
+
+    floor_mod: Optional[float] = None
+    pause = ~speech
+    if bands and speech.sum() >= MIN_FRAMES and pause.sum() >= MIN_FRAMES:
+        speech_floor = np.percentile(band_db[speech], SPEECH_FLOOR_PERCENTILE, axis=0)
+        pause_floor = np.percentile(band_db[pause], PAUSE_FLOOR_PERCENTILE, axis=0)
+        value = float(np.percentile(speech_floor - pause_floor, BAND_PERCENTILE))
+        floor_mod = round(float(np.clip(value, -MAX_MODULATION_DB, MAX_MODULATION_DB)), 2)
+
+    hole_ratio: Optional[float] = None
+    if speech_bins and sum(b.shape[0] for b in speech_bins) >= MIN_FRAMES:
+        spec_db = _power_db(np.concatenate(speech_bins), window_sum)
+        content = np.median(spec_db, axis=0)
+        usable = (content > CONTENT_DB) & (freqs >= BAND_LOW_HZ) & (freqs <= 0.45 * rate)
+        if usable.any():
+            holes = spec_db[:, usable] < content[usable] - HOLE_DEPTH_DB
+            hole_ratio = round(float(holes.mean()), 6)
+
+    return {"digital_silence_ratio": None if dsr is None else round(dsr, 4),
+            "floor_modulation_db": floor_mod,
+            "spectral_hole_ratio": hole_ratio,
+            "denoise_score": _score(dsr, floor_mod, hole_ratio)}
+
+
+def _score(dsr: Optional[float], floor_mod: Optional[float], hole_ratio: Optional[float]) -> Optional[float]:
+    """Map the three signs onto 0..1 and keep the strongest."""
+    parts = []
+    if dsr is not None:
+        parts.append(dsr)
+    if floor_mod is not None:
+        parts.append((floor_mod - 15.0) / 25.0)
+    if hole_ratio is not None:
+        parts.append((np.log10(max(hole_ratio, 1e-9)) + 3.0) / 1.5)
+    if not parts:
+        return None
+    return round(float(np.clip(max(parts), 0.0, 1.0)), 3)
