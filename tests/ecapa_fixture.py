@@ -154,14 +154,14 @@ def ecapa_checkpoint(seed: int = 0) -> Path:
     return _BUILT[seed]
 
 
-def speechbrain_reference(folder: str | Path, savedir: str | Path):
+def speechbrain_reference(folder: str | Path, savedir: str | Path, device: str = "cpu"):
     """SpeechBrain's own ``EncoderClassifier`` on the folder, offline (``pretrained_path`` overridden)."""
     from speechbrain.inference.speaker import EncoderClassifier
     from speechbrain.utils.fetching import FetchConfig
 
     return EncoderClassifier.from_hparams(source=str(folder), savedir=str(savedir),
                                           overrides={"pretrained_path": str(folder)},
-                                          run_opts={"device": "cpu"},
+                                          run_opts={"device": device},
                                           fetch_config=FetchConfig(allow_network=False))
 
 

@@ -165,7 +165,8 @@ def test_rejected_list_carries_reasons_and_stays_parseable(tmp_path):
                           lang="en", text=f"text {n}", list_line=f"{n}.wav|voice|en|text {n}")
                for n in ("a", "b", "c")]
     clips = [clip(s.display_path, 5.0, source=s) for s in sources]
-    reasons = {"a.wav": "speaker_mismatch", "c.wav": "over the 10-minute budget\n(rank 57)"}
+    # Keyed by id(clip) (as the pipeline does) or by display path.
+    reasons = {id(clips[0]): "speaker_mismatch", "c.wav": "over the 10-minute budget\n(rank 57)"}
     path = audio_dir / "rejected.list"
     write_list(path, clips, reasons=reasons)
     text = path.read_text(encoding="utf-8")

@@ -40,6 +40,8 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 # Per-clip pictures are drawn for at most this many flagged clips (the worst first); a set with more
 # flagged clips than this has problems a picture per clip will not explain.
 MAX_CLIP_PICTURES = 400
+# Clips longer than this get no pictures (decoding an hour-long take again only to draw it is not worth it).
+MAX_PICTURE_DURATION_S = 600.0
 # How many findings the summary lists before folding the rest away.
 TOP_FINDINGS = 6
 
@@ -123,14 +125,26 @@ def _clean(value: Any) -> Any:
 
 def audio_href(file: Optional[str], base_dir: Path) -> Optional[str]:
     """URL of ``file`` relative to ``base_dir`` (percent-encoded UTF-8, ``/`` separators); a ``file://``
-    URI when no relative path exists (another drive on Windows); None when ``file`` is not a file now."""
-    if not file or not os.path.isfile(file):
+    URI when no relative path exists (another drive on Windows); None when ``file`` is not a non-empty
+    file now (nothing a player could play)."""
+    try:
+        if not file or not os.path.isfile(file) or os.path.getsize(file) == 0:
+            return None
+    except OSError:
         return None
     try:
         rel = os.path.relpath(os.path.abspath(file), os.path.abspath(base_dir))
     except ValueError:
         return Path(os.path.abspath(file)).as_uri()
     return urllib.parse.quote(rel.replace(os.sep, "/"), safe="/")
+
+
+def _missing_key(file: Optional[str]) -> str:
+    """The UI string saying why a clip has no player."""
+    try:
+        return "empty_file" if file and os.path.isfile(file) and os.path.getsize(file) == 0 else "missing_file"
+    except OSError:
+        return "missing_file"
 
 
 def _clip_file(clip: dict) -> Optional[str]:
@@ -154,7 +168,7 @@ def _flagged(clip: dict) -> bool:
     return bool(_severities(clip) & {"warning", "error"})
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=None)
 def _asset(name: str) -> str:
     return (ASSETS / name).read_text(encoding="utf-8")
 
@@ -195,14 +209,19 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
     pictures: dict[str, dict] = {}
     picture_state: dict[str, str] = {}
     cap = max(0, int(max_clip_pictures))
-    for rank, i in enumerate(flagged):
+    drawable = 0
+    for i in flagged:
         clip = clips[i]
         codes = {f.get("code") for f in clip.get("findings") or []}
-        if rank >= cap:
-            picture_state[str(i)] = "capped"
-            continue
         if hrefs[i] is None or "unreadable" in codes:
             picture_state[str(i)] = "unreadable"
+            continue
+        if (_num((clip.get("metrics") or {}).get("duration_s")) or 0.0) > MAX_PICTURE_DURATION_S:
+            picture_state[str(i)] = "long"
+            continue
+        drawable += 1
+        if len(pictures) >= cap:
+            picture_state[str(i)] = "capped"
             continue
         try:
             pictures[str(i)] = clip_picture_data(
@@ -242,6 +261,7 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
         "dominant": summary.get("dominant_cluster"),
         "hasIdentity": has_identity,
         "cap": cap,
+        "maxPictureMinutes": MAX_PICTURE_DURATION_S / 60.0,
     }
 
     body = "\n".join([
@@ -249,7 +269,7 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
         _overview(summary, clips, hrefs, index_of, S, lang),
         _identity_section(figures, map_note, S) if has_identity else "",
         _table(clips, summary, S, lang, has_identity),
-        _gallery_section(flagged, gallery, cap, S),
+        _gallery_section(flagged, gallery, drawable, S),
         f'<footer>{_esc(S["footer"])}</footer>',
     ])
     return (
@@ -263,7 +283,6 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
         # plotly.js is stored as text and run after the page is shown (see report.js), so the verdict and
         # the table appear at once instead of after a few hundred milliseconds of script compilation.
         f'<script type="text/plain" id="vx-plotly">{plotly_js()}</script>\n'
-
         f"<script>\n{_asset('report.js')}\n</script>\n"
         "</body>\n</html>\n"
     )
@@ -275,6 +294,7 @@ def _clip_data(clip: dict, href: Optional[str]) -> dict:
     out: dict[str, Any] = {
         "p": str(clip.get("path", "")),
         "h": href,
+        "hm": None if href is not None else _missing_key(_clip_file(clip)),
         "q": _num(clip.get("quality")),
         "m": _clean(clip.get("metrics") or {}),
         "f": [[f.get("code", ""), f.get("severity", ""), f.get("message", ""), f.get("hint", "")]
@@ -310,7 +330,8 @@ def _verdict(summary: dict, clips: Sequence[dict], S: dict, has_identity: bool) 
     n_flagged = summary.get("n_flagged")
     if n_flagged is None:
         n_flagged = sum(1 for c in clips if _flagged(c))
-    parts.append(S["verdict_flagged"].format(k=n_flagged, n=n_clips))
+    parts.append(S["verdict_flagged"].format(k=n_flagged, n=n_clips) if n_flagged
+                 else S["verdict_flagged_none"].format(n=n_clips))
     if n_flagged and level == "ok":
         level = "warn"
     parts.append(S["verdict_minutes"].format(usable=_mins(summary.get("usable_minutes")),
@@ -348,9 +369,9 @@ def _header(report: dict, summary: dict, tool: dict, S: dict, has_identity: bool
     )
 
 
-def _player(href: Optional[str], S: dict, label: str) -> str:
+def _player(href: Optional[str], S: dict, label: str, file: Optional[str] = None) -> str:
     if href is None:
-        return f'<span class="missing" role="note">⚠ {_esc(S["missing_file"])}</span>'
+        return f'<span class="missing" role="note">⚠ {_esc(S[_missing_key(file)])}</span>'
     return f'<audio controls preload="none" src="{_esc(href)}" aria-label="{_esc(label)}"></audio>'
 
 
@@ -377,14 +398,14 @@ def _overview(summary: dict, clips: Sequence[dict], hrefs: Sequence[Optional[str
             j = index_of.get(alt)
             alternates.append(
                 f'<li><a href="#clip-{j}" class="jump" data-i="{j}">{_esc(alt)}</a>'
-                f'{_player(hrefs[j] if j is not None else None, S, alt)}</li>' if j is not None else
+                f'{_player(hrefs[j], S, alt, _clip_file(clips[j]))}</li>' if j is not None else
                 f'<li>{_esc(alt)}</li>')
         alt_html = (f'<h3>{_esc(S["alternates"])}</h3><ul class="alternates">{"".join(alternates)}</ul>'
                     if alternates else "")
         link = f'<a href="#clip-{i}" class="jump" data-i="{i}">{_esc(ref)}</a>' if i is not None else _esc(ref)
         ref_html = (f'<p class="ref-path">★ {link}</p>'
                     f'<p class="facts">{" · ".join(_esc(f) for f in facts)}</p>'
-                    f'{_player(href, S, ref)}<p class="small">{_esc(S["reference_note"])}</p>{alt_html}')
+                    f'{_player(href, S, ref, _clip_file(clips[i]) if i is not None else None)}<p class="small">{_esc(S["reference_note"])}</p>{alt_html}')
     else:
         ref_html = f'<p class="small">{_esc(S["reference_none"])}</p>'
 
@@ -403,7 +424,7 @@ def _overview(summary: dict, clips: Sequence[dict], hrefs: Sequence[Optional[str
         items.append(
             f'<li class="finding {_esc(sev)}"><div class="fhead"><span class="dot {_esc(sev)}" '
             f'title="{_esc(S.get("severity_" + sev, sev))}"></span><b>{_esc(code_label(code, lang))}</b>'
-            f'<span class="count">{_esc(S["n_clips_minutes"].format(clips=entry.get("clips", 0), minutes=_mins(entry.get("minutes"))))}</span>'
+            f'<span class="count">{_esc(_count_text(entry, S))}</span>'
             f'<button type="button" class="linkish show-code" data-code="{_esc(code)}">{_esc(S["show_in_table"])}</button></div>'
             f'<div class="hint">{_esc(entry.get("hint", ""))}</div></li>')
     if items:
@@ -420,6 +441,12 @@ def _overview(summary: dict, clips: Sequence[dict], hrefs: Sequence[Optional[str
         f'<div class="card top-findings"><h2>{_esc(S["top_findings"])}</h2>{findings_html}</div>\n'
         '</section>'
     )
+
+
+def _count_text(entry: dict, S: dict) -> str:
+    clips = entry.get("clips", 0)
+    key = "n_clips_minutes_one" if clips == 1 else "n_clips_minutes"
+    return S[key].format(clips=clips, minutes=_mins(entry.get("minutes")))
 
 
 def _identity_section(figures: dict, map_note: Optional[str], S: dict) -> str:
@@ -504,12 +531,12 @@ def group_colours(clips: Sequence[dict], dominant: Any) -> dict[int, str]:
     return {c: colours.get(c, OTHER_GROUP_COLOUR) for c in sizes}
 
 
-def _gallery_section(flagged: Sequence[int], gallery: Sequence[int], cap: int, S: dict) -> str:
+def _gallery_section(flagged: Sequence[int], gallery: Sequence[int], drawable: int, S: dict) -> str:
     if not flagged:
         inner = f'<p class="small">{_esc(S["flagged_none"])}</p>'
     else:
-        capped = (f'<p class="note">{_esc(S["flagged_capped"].format(n=len(flagged), k=min(cap, len(flagged))))}</p>'
-                  if len(flagged) > cap else "")
+        capped = (f'<p class="note">{_esc(S["flagged_capped"].format(n=len(flagged), k=len(gallery)))}</p>'
+                  if drawable > len(gallery) else "")
         inner = (f'<p class="small">{_esc(S["flagged_note"])}</p>{capped}'
                  '<div id="gallery" class="gallery"></div>'
                  '<button type="button" id="gallery-more" class="more-btn" hidden></button>')

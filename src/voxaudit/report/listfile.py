@@ -52,7 +52,7 @@ def list_text(clips: Iterable[ClipResult], *, reasons: Optional[Mapping[str, str
     lines: list[str] = []
     for clip in clips:
         if reasons is not None:
-            reason = reasons.get(clip.source.display_path)
+            reason = _reason_for(clip, reasons)
             if reason:
                 lines.append(REASON_PREFIX + _one_line(reason))
         problem = _unlistable(clip)
@@ -74,9 +74,9 @@ def write_list(path: str | os.PathLike, clips: Iterable[ClipResult], *,
         The file to write; its folder is created when missing.
     clips : iterable of ClipResult
         The clips, in the order to write them.
-    reasons : mapping of str to str, optional
-        Reason per clip, keyed by ``ClipSource.display_path`` (as :func:`voxaudit.select.select_subset`
-        reports them). A clip with a reason gets a ``# rejected: <reason>`` comment line before its own
+    reasons : mapping, optional
+        Reason (str) per clip, keyed by ``id(clip)`` or by ``clip.source.display_path`` (looked up in
+        that order). A clip with a reason gets a ``# rejected: <reason>`` comment line before its own
         line (see the module docstring for why).
 
     Raises
@@ -89,11 +89,18 @@ def write_list(path: str | os.PathLike, clips: Iterable[ClipResult], *,
     >>> kept, rejected = select_subset(clips, minutes=10)              # doctest: +SKIP
     >>> write_list("train.list", kept)                                 # doctest: +SKIP
     >>> write_list("rejected.list", [c for c, _ in rejected],          # doctest: +SKIP
-    ...            reasons={c.source.display_path: r for c, r in rejected})
+    ...            reasons={id(c): r for c, r in rejected})
     """
     if reasons is not None and not isinstance(reasons, Mapping):
-        raise ParameterError(f"reasons must be a mapping of display path to reason, got {type(reasons).__name__}")
+        raise ParameterError(f"reasons must be a mapping of id(clip) or display path to reason, got {type(reasons).__name__}")
     write_text_atomic(path, list_text(clips, reasons=reasons))
+
+
+def _reason_for(clip: ClipResult, reasons: Mapping) -> Optional[str]:
+    reason = reasons.get(id(clip))
+    if reason is None:
+        reason = reasons.get(clip.source.display_path)
+    return reason
 
 
 def _unlistable(clip: ClipResult) -> Optional[str]:

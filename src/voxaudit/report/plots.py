@@ -134,7 +134,7 @@ def voice_map_figure(points: dict[str, Any], clips: Sequence[dict], strings: dic
         traces.append(trace(by_group[group], f"{name} ({len(by_group[group])})",
                             GROUP_COLOURS[n % len(GROUP_COLOURS)]))
     if singles:
-        traces.append(trace(singles, f"{strings['group'].format(c='…')} ({len(singles)})", OTHER_GROUP_COLOUR))
+        traces.append(trace(singles, f"{strings['group_other']} ({len(singles)})", OTHER_GROUP_COLOUR))
     if reference_index is not None and reference_index in points["index"]:
         k = points["index"].index(reference_index)
         traces.append({
@@ -243,16 +243,19 @@ def clipped_regions(samples: np.ndarray, *, sample_rate: int, min_run: int = 3, 
     """Stretches where the waveform sits flat at its peak level (hard clipping), as ``(start_s, end_s)``.
 
     A clipped stretch is ``min_run`` or more consecutive identical samples at 95 % or more of the clip's
-    peak; stretches closer than ``merge_s`` are merged.
+    positive peak (or of its negative peak: converters and gain stages often clip one side only);
+    stretches closer than ``merge_s`` are merged.
     """
     x = np.asarray(samples, dtype=np.float32)
     if x.size < min_run:
         return []
-    peak = float(np.max(np.abs(x)))
-    if peak < 0.1:
-        return []
-    near = np.abs(x) >= 0.95 * peak
-    # Flat: this sample equals the next one, both near the peak.
+    top, bottom = float(np.max(x)), float(np.min(x))
+    near = np.zeros(x.size, dtype=bool)
+    if top >= 0.1:
+        near |= x >= 0.95 * top
+    if bottom <= -0.1:
+        near |= x <= 0.95 * bottom
+    # Flat: this sample equals the next one, both near a peak.
     flat = near[:-1] & near[1:] & (x[:-1] == x[1:])
     padded = np.concatenate([[False], flat, [False]])
     edges = np.flatnonzero(np.diff(padded.astype(np.int8)))

@@ -136,6 +136,8 @@ def power_db(mean_square: np.ndarray | float) -> np.ndarray:
 
 def highpass(samples: np.ndarray, *, sample_rate: int, cutoff_hz: float = 70.0) -> np.ndarray:
     """4th-order Butterworth high-pass (zero phase); removes DC and rumble below ``cutoff_hz``."""
+    if samples.size == 0:
+        return np.asarray(samples, dtype=np.float32).copy()
     if cutoff_hz >= sample_rate / 2:
         return samples - samples.mean()
     sos = sps.butter(4, cutoff_hz, btype="highpass", fs=sample_rate, output="sos")
@@ -273,7 +275,7 @@ def speech_activity(samples: np.ndarray, *, sample_rate: int) -> SpeechActivity:
     >>> t = np.arange(sr) / sr
     >>> x = np.concatenate([np.zeros(sr), 0.1 * np.sin(2 * np.pi * 200 * t), np.zeros(sr)])
     >>> act = speech_activity(x.astype(np.float32), sample_rate=sr)
-    >>> round(act.speech.mean(), 1)
+    >>> round(float(act.speech.mean()), 1)
     0.3
     """
     x = check_input(samples, sample_rate)
@@ -319,11 +321,27 @@ def speech_activity(samples: np.ndarray, *, sample_rate: int) -> SpeechActivity:
     min_pause = max(1, int(round(MIN_PAUSE_S / hop_s)))
     speech = _drop_short(raw, min_speech)
     speech = _close_gaps(speech, True, min_pause)
-    hang = int(round(HANGOVER_S / hop_s))
-    if hang and speech.any():
-        speech = np.convolve(speech.astype(np.int8), np.ones(2 * hang + 1, dtype=np.int8), "same") > 0
+    speech = dilate(speech, int(round(HANGOVER_S / hop_s)))
     speech &= ~digital_zero
     return result(speech, noise_floor_db, threshold_db)
+
+
+def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Widen every True run of a boolean array by ``radius`` elements on both sides (same length out).
+
+    Examples
+    --------
+    >>> dilate(np.array([0, 0, 1, 0, 0, 0], dtype=bool), 1).astype(int).tolist()
+    [0, 1, 1, 1, 0, 0]
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if radius <= 0 or mask.size == 0 or not mask.any():
+        return mask.copy()
+    counts = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+    index = np.arange(mask.size)
+    lo = np.clip(index - radius, 0, mask.size)
+    hi = np.clip(index + radius + 1, 0, mask.size)
+    return counts[hi] - counts[lo] > 0
 
 
 def _drop_short(mask: np.ndarray, min_len: int) -> np.ndarray:

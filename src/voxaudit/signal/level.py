@@ -10,6 +10,8 @@ from .activity import SpeechActivity, check_input, frame_power, mask_runs
 FULL_SCALE = 0.999
 # Consecutive samples on a rail that make a clipped run (fewer is a legitimate peak).
 MIN_CLIP_RUN = 3
+# A rail below full scale (the clip's own peak) needs this many flat runs to count as clipping.
+MIN_PEAK_RAIL_RUNS = 2
 # Relative tolerance for "the same value as the clip's own peak" (float32 rounding after a gain change).
 PEAK_RTOL = 1e-5
 
@@ -21,23 +23,26 @@ def _dbfs(mean_square: float) -> float | None:
     return float(10.0 * np.log10(mean_square))
 
 
-def _long_runs(mask: np.ndarray, min_len: int) -> int:
-    """Number of True samples lying in runs of at least ``min_len``."""
+def _long_runs(mask: np.ndarray, min_len: int) -> tuple[int, int]:
+    """``(samples, runs)``: True samples lying in runs of at least ``min_len``, and how many such runs."""
     if not mask.any():
-        return 0
+        return 0, 0
     padded = np.concatenate([[False], mask, [False]])
     edges = np.flatnonzero(padded[1:] != padded[:-1])
     lengths = edges[1::2] - edges[0::2]
-    return int(lengths[lengths >= min_len].sum())
+    long = lengths[lengths >= min_len]
+    return int(long.sum()), int(long.size)
 
 
 def clipping_fraction(samples: np.ndarray) -> float:
     """Fraction of samples that lie in clipped runs.
 
     A sample is clipped when it lies in a run of at least ``MIN_CLIP_RUN`` consecutive samples that are
-    either at digital full scale (``|x| >= FULL_SCALE``) or flat at the clip's own positive or negative
-    peak (clipping that happened before a gain change). A clean signal touches its peak in isolated
-    samples and reads 0.0.
+    at digital full scale (``|x| >= FULL_SCALE``), or flat at the clip's own positive or negative peak
+    (clipping that happened before a gain change) when that rail holds at least
+    ``MIN_PEAK_RAIL_RUNS`` such runs. A clean signal touches its peak in isolated samples and reads 0.0;
+    the run count keeps a coarsely quantised (8-bit) clip, whose smooth maximum can sit on one level
+    for a few samples once, from reading as clipped.
 
     Parameters
     ----------
@@ -51,22 +56,25 @@ def clipping_fraction(samples: np.ndarray) -> float:
 
     Examples
     --------
-    >>> x = np.sin(np.linspace(0, 20 * np.pi, 8000)).astype(np.float32)
+    >>> x = 0.9 * np.sin(np.linspace(0, 20 * np.pi, 8000)).astype(np.float32)
     >>> clipping_fraction(x)
     0.0
-    >>> clipping_fraction(np.clip(1.5 * x, -1, 1)) > 0.3
-    True
+    >>> round(clipping_fraction(0.5 * np.clip(1.5 * x, -1, 1)), 2)  # clipped, then turned down
+    0.47
     """
     x = np.asarray(samples, dtype=np.float32)
     if x.size == 0:
         return 0.0
-    top, bottom = float(x.max()), float(x.min())
-    rail = np.abs(x) >= FULL_SCALE
-    if top > 0:
-        rail |= x >= top * (1.0 - PEAK_RTOL)
-    if bottom < 0:
-        rail |= x <= bottom * (1.0 - PEAK_RTOL)
-    return _long_runs(rail, MIN_CLIP_RUN) / x.size
+    full = np.abs(x) >= FULL_SCALE
+    clipped = _long_runs(full, MIN_CLIP_RUN)[0]
+    for rail in (float(x.max()), float(x.min())):
+        if rail == 0 or abs(rail) >= FULL_SCALE:
+            continue  # nothing there, or already counted as full scale
+        on_rail = x >= rail * (1.0 - PEAK_RTOL) if rail > 0 else x <= rail * (1.0 - PEAK_RTOL)
+        count, runs = _long_runs(on_rail, MIN_CLIP_RUN)
+        if runs >= MIN_PEAK_RAIL_RUNS:
+            clipped += count
+    return clipped / x.size
 
 
 def measure_level(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity) -> dict:

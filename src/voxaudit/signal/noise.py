@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activity import DB_FLOOR, SpeechActivity, _highpass_causal, check_input, mask_runs
+from .activity import DB_FLOOR, SpeechActivity, _highpass_causal, check_input, dilate, mask_runs
 
 # SNR readings are clamped to this range (dB). Above ~100 dB the pause noise is at float rounding level
 # and the number means "no measurable noise"; below -20 dB the WADA statistic is flat.
@@ -138,9 +138,7 @@ def _pause_frames(activity: SpeechActivity) -> np.ndarray:
     min_frames = int(np.ceil(MIN_PAUSE_TOTAL_S / activity.hop_s - 1e-9))
     guard = int(round(PAUSE_GUARD_S / activity.hop_s))
     if guard and activity.speech.any():
-        near = np.convolve(activity.speech.astype(np.int8), np.ones(2 * guard + 1, dtype=np.int8),
-                           "same") > 0
-        core = live_pause & ~near
+        core = live_pause & ~dilate(activity.speech, guard)
         if core.sum() >= min_frames:
             return core
     return live_pause

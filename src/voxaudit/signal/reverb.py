@@ -37,6 +37,9 @@ ANALYSIS_RATE = 16000
 FRAME_S = 0.020
 HOP_S = 0.005
 OCTAVE_BANDS_HZ = ((354.0, 707.0), (707.0, 1414.0), (1414.0, 2828.0), (2828.0, 5657.0))
+# The band's noise floor: a low percentile of its frame levels (low, because reverberation fills the
+# pauses of continuous speech).
+FLOOR_PERCENTILE = 5.0
 # A decay starts at a local maximum (within +-50 ms) at least this far above the band's floor.
 PEAK_ABOVE_FLOOR_DB = 25.0
 # A decay ends where the envelope rises this far above its running minimum (a new onset) ...
@@ -45,7 +48,7 @@ RISE_TOLERANCE_DB = 3.0
 FLOOR_MARGIN_DB = 8.0
 MAX_DECAY_S = 0.6
 # The first few dB after the peak are skipped (the peak plateau); a decay must then fall this far.
-SKIP_DB = 3.0
+SKIP_DB = 6.0
 MIN_DROP_DB = 10.0
 MIN_DECAY_FRAMES = 4
 # At least this many decays are needed to report a value.
@@ -157,38 +160,55 @@ def _band_decay_rates(level_db: np.ndarray, hop_s: float) -> np.ndarray:
     live = level_db[level_db > 10.0 * np.log10(_DB_EPS) + 1.0]
     if live.size < MIN_DECAY_FRAMES:
         return np.zeros(0)
-    floor_db = float(np.percentile(live, 10))
+    floor_db = float(np.percentile(live, FLOOR_PERCENTILE))
     # Smooth over three frames (15 ms) so single-frame ripple does not end a decay.
     env = np.convolve(level_db, np.ones(3) / 3.0, mode="same")
     half = max(1, int(round(0.05 / hop_s)))
     length = max(MIN_DECAY_FRAMES, int(round(MAX_DECAY_S / hop_s)))
-    # Keep the peaks that are followed by a deep enough fall at all (cheap, vectorised), then cap.
+    # Keep the peaks that are followed by a deep enough fall at all, then cap their number.
     ahead_min = minimum_filter1d(env, length, origin=-(length // 2), mode="nearest")
     is_peak = ((env == maximum_filter1d(env, 2 * half + 1)) & (env >= floor_db + PEAK_ABOVE_FLOOR_DB)
                & (env - ahead_min >= SKIP_DB + MIN_DROP_DB))
     peaks = np.flatnonzero(is_peak)
     if peaks.size > MAX_PEAKS_PER_BAND:
         peaks = peaks[np.linspace(0, peaks.size - 1, MAX_PEAKS_PER_BAND).round().astype(int)]
-    rates = []
-    # Follow each peak: a loop over at most MAX_PEAKS_PER_BAND short segments.
-    for p in peaks:
-        seg = env[p:p + length]
-        run_min = np.minimum.accumulate(seg)
-        stop = (seg > run_min + RISE_TOLERANCE_DB) | (run_min < floor_db + FLOOR_MARGIN_DB)
-        if stop.any():
-            seg = seg[:int(np.argmax(stop))]
-        below = seg <= seg[0] - SKIP_DB if seg.size else seg.astype(bool)
-        if not below.any():
-            continue
-        decay = seg[int(np.argmax(below)):]
-        if decay.size < MIN_DECAY_FRAMES or decay[0] - decay.min() < MIN_DROP_DB:
-            continue
-        t = np.arange(decay.size) * hop_s
-        t -= t.mean()
-        slope = float(np.dot(t, decay - decay.mean()) / np.dot(t, t))
-        if slope < 0:
-            rates.append(slope)
-    return np.asarray(rates)
+    if peaks.size == 0:
+        return np.zeros(0)
+
+    # Follow every peak at once: one row per peak, the envelope from the peak on (NaN past the end).
+    padded = np.concatenate([env, np.full(length, np.nan)])
+    seg = np.lib.stride_tricks.sliding_window_view(padded, length)[peaks]
+    run_min = np.fmin.accumulate(seg, axis=1)
+    # A decay ends at a new onset, near the floor, or at the clip's end.
+    with np.errstate(invalid="ignore"):
+        stop = (seg > run_min + RISE_TOLERANCE_DB) | (run_min < floor_db + FLOOR_MARGIN_DB) | np.isnan(seg)
+    stop[:, -1] = True
+    end = np.argmax(stop, axis=1)
+    cols = np.arange(length)
+    inside = cols[None, :] < end[:, None]
+    # It starts where the envelope has left the peak's plateau.
+    with np.errstate(invalid="ignore"):
+        below = inside & (seg <= seg[:, :1] - SKIP_DB)
+    has_start = below.any(axis=1)
+    start = np.argmax(below, axis=1)
+    used = inside & (cols[None, :] >= start[:, None])
+    count = used.sum(axis=1)
+    rows = np.arange(peaks.size)
+    # The cumulative minimum up to the decay's last frame is the decay's own minimum.
+    drop = seg[rows, start] - run_min[rows, np.maximum(end - 1, 0)]
+    ok = has_start & (count >= MIN_DECAY_FRAMES) & (drop >= MIN_DROP_DB - 1e-9)
+    if not ok.any():
+        return np.zeros(0)
+
+    # Least-squares slope of each decay (dB per second).
+    t = cols * hop_s
+    y = np.where(used, seg, 0.0)[ok]
+    w = used[ok].astype(np.float64)
+    n = count[ok].astype(np.float64)
+    st, sy = w @ t, y.sum(axis=1)
+    stt, sty = w @ (t * t), y @ t
+    slope = (n * sty - st * sy) / (n * stt - st * st)
+    return slope[slope < 0]
 
 
 def measure_reverb(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity) -> dict:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-from .activity import SpeechActivity, check_input
+from .activity import SpeechActivity, check_input, mask_runs
 from .noise import stationary_floor_mask
 
 # --- bandwidth -------------------------------------------------------------------------------------
@@ -41,13 +41,16 @@ HUM_HARMONICS = 8
 HUM_RATE_HZ = 4000.0
 # Segment length of the hum spectrum (s): 1 s gives 1 Hz bins.
 HUM_SEGMENT_S = 1.0
-HUM_MIN_DURATION_S = 0.5
-# The pause-gated spectrum is used when the clip has at least this much live pause (s).
-HUM_MIN_PAUSE_S = 0.5
+# Shortest stretch (s) of pause (or, without pauses, of live signal) that enters the hum spectrum: a
+# Hann window over 0.3 s keeps the line's main lobe within +-6.7 Hz. Clips shorter than this get no
+# hum reading.
+HUM_MIN_DURATION_S = 0.3
 # A harmonic's power is summed over +-(HUM_PEAK_HZ + 0.5 % of its frequency); the neighbourhood used
-# as reference spans HUM_NEAR_HZ .. HUM_FAR_HZ away on both sides.
-HUM_PEAK_HZ = 3.0
-HUM_NEAR_HZ = 8.0
+# as reference spans HUM_NEAR_HZ .. HUM_FAR_HZ away on both sides, less the bands of every other mains
+# line (50 Hz and 60 Hz families), so a line of the other family never lifts it. The reference is the
+# neighbours' mean: on noise alone the prominence then reads 0 dB on average.
+HUM_PEAK_HZ = 4.0
+HUM_NEAR_HZ = 10.0
 HUM_FAR_HZ = 30.0
 # ``hum_hz`` is reported (not None) when the family prominence reaches this many dB. This is a
 # measurement floor (clean speech reads -1..4 dB), not a severity threshold.
@@ -126,20 +129,22 @@ def speech_bandwidth(samples: np.ndarray, *, sample_rate: int, activity: SpeechA
     return float(freqs[np.flatnonzero(present)[-1]])
 
 
-def _cell_mask(mask: np.ndarray, hop_s: float, n: int, rate: float) -> np.ndarray:
-    """Frame mask (one value per hop cell) -> one value per sample of a signal at ``rate``."""
-    cell = np.minimum((np.arange(n) / (rate * hop_s)).astype(np.int64), mask.size - 1)
-    return mask[cell] if mask.size else np.zeros(n, dtype=bool)
-
-
-def _moving_average(x: np.ndarray, width: int) -> np.ndarray:
-    if width <= 1:
-        return x
-    c = np.concatenate([[0.0], np.cumsum(x, dtype=np.float64)])
-    half = width // 2
-    lo = np.clip(np.arange(x.size) - half, 0, x.size)
-    hi = np.clip(np.arange(x.size) + half + 1, 0, x.size)
-    return ((c[hi] - c[lo]) / width).astype(np.float32)
+def _segments(runs: list[tuple[int, int]], seg: int, min_len: int) -> list[tuple[int, int]]:
+    """``(start, length)`` analysis segments inside runs: runs shorter than ``min_len`` are skipped,
+    runs up to ``seg`` give one segment, longer runs are cut into ``seg``-long pieces with 50 % overlap."""
+    out = []
+    for a, b in runs:
+        n = b - a
+        if n < min_len:
+            continue
+        if n <= seg:
+            out.append((a, n))
+            continue
+        starts = list(range(a, b - seg + 1, max(1, seg // 2)))
+        if starts[-1] + seg < b:
+            starts.append(b - seg)
+        out.extend((start, seg) for start in starts)
+    return out
 
 
 def mains_hum(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity
@@ -154,35 +159,50 @@ def mains_hum(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity
     rate = sample_rate / factor
     xd = x[: x.size // factor * factor].reshape(-1, factor).mean(axis=1, dtype=np.float32)
     xd = xd - xd.mean()
+    nfft = int(round(HUM_SEGMENT_S * rate))
+    min_len = int(round(HUM_MIN_DURATION_S * rate))
 
-    # Where hum is least masked: the live pauses, gated in with 20 ms fades. Without enough pause, the
-    # whole live signal, but then only the fundamental counts (harmonics 2-8 of 50/60 Hz sit on the
-    # voice's own F0 harmonics: 100-180 Hz is every speaker's range).
+    # Where hum is least masked: stretches of live pause, each windowed on its own (gating inside a
+    # window would smear the line). Without such pauses, the whole live signal, but then only the
+    # fundamental counts: harmonics 2-8 of 50/60 Hz sit on the voice's own F0 harmonics.
     speech = np.asarray(activity.speech, dtype=bool)
     live = ~np.asarray(activity.digital_zero, dtype=bool)
-    pause = live & ~speech
-    use_pauses = pause.sum() * activity.hop_s >= HUM_MIN_PAUSE_S
-    gate = _cell_mask(pause if use_pauses else live, activity.hop_s, xd.size, rate)
-    gate = _moving_average(gate.astype(np.float32), max(1, int(round(0.02 * rate))))
-    harmonics = HUM_HARMONICS if use_pauses else 1
+    to_sample = activity.hop_s * rate
 
-    nfft = int(round(HUM_SEGMENT_S * rate))
-    seg = min(nfft, xd.size)
-    hop = max(1, seg // 2)
-    starts = np.arange(0, xd.size - seg + 1, hop)
-    window = np.hanning(seg + 2)[1:-1].astype(np.float32)
-    gates = np.lib.stride_tricks.sliding_window_view(gate, seg)[starts] * window
-    energy = np.einsum("ij,ij->i", gates, gates)
-    keep = energy > 0.05 * energy.max() if energy.size and energy.max() > 0 else energy > 0
-    if not keep.any():
+    def sample_runs(mask):
+        return [(int(round(a * to_sample)), min(xd.size, int(round(b * to_sample))))
+                for a, b in mask_runs(mask)]
+
+    segments = _segments(sample_runs(live & ~speech), nfft, min_len)
+    harmonics = HUM_HARMONICS
+    if not segments:
+        segments = _segments(sample_runs(live), nfft, min_len)
+        harmonics = 1
+    if not segments:
         return None, None, None
-    segments = np.lib.stride_tricks.sliding_window_view(xd, seg)[starts[keep]] * gates[keep]
-    spec = scipy.fft.rfft(segments, n=nfft, axis=1)
-    # One-sided power per bin, calibrated so that the bins sum to the mean power of the gated signal.
-    psd = 2.0 * (spec.real ** 2 + spec.imag ** 2).sum(axis=0, dtype=np.float64) / (nfft * energy[keep].sum())
+
+    # One-sided power per bin, calibrated so that the bins sum to the mean power of the segments.
+    power = np.zeros(nfft // 2 + 1)
+    energy = 0.0
+    by_length: dict[int, list[int]] = {}
+    for start, length in segments:
+        by_length.setdefault(length, []).append(start)
+    for length, starts in by_length.items():
+        window = np.hanning(length + 2)[1:-1].astype(np.float32)
+        frames = np.lib.stride_tricks.sliding_window_view(xd, length)[np.asarray(starts)] * window
+        spec = scipy.fft.rfft(frames, n=nfft, axis=1)
+        power += (spec.real ** 2 + spec.imag ** 2).sum(axis=0, dtype=np.float64)
+        energy += len(starts) * float(np.dot(window, window))
+    psd = 2.0 * power / (nfft * energy)
     freqs = np.fft.rfftfreq(nfft, 1.0 / rate)
     if not psd.max() > 0:
         return None, None, None
+
+    # Bins of every mains line (both families), kept out of the reference neighbourhoods.
+    lines = np.zeros(freqs.size, dtype=bool)
+    for mains in MAINS_HZ:
+        for k in range(1, int(freqs[-1] // mains) + 1):
+            lines |= np.abs(freqs - k * mains) <= HUM_PEAK_HZ + 0.005 * k * mains
 
     best = (None, None, None)
     for mains in MAINS_HZ:
@@ -193,11 +213,11 @@ def mains_hum(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity
                 continue
             dist = np.abs(freqs - h)
             peak = dist <= HUM_PEAK_HZ + 0.005 * h
-            near = (dist >= HUM_NEAR_HZ) & (dist <= HUM_FAR_HZ)
+            near = (dist >= HUM_NEAR_HZ) & (dist <= HUM_FAR_HZ) & ~lines
             if not peak.any() or not near.any():
                 continue
             peak_sum += psd[peak].sum()
-            ref_sum += np.median(psd[near]) * peak.sum()
+            ref_sum += psd[near].mean() * peak.sum()
         if ref_sum > 0 and peak_sum > 0:
             db = float(10.0 * np.log10(peak_sum / ref_sum))
             if best[1] is None or db > best[1]:
@@ -233,11 +253,17 @@ def measure_spectrum(samples: np.ndarray, *, sample_rate: int, activity: SpeechA
             50.0 or 60.0 when that mains family stands out by at least ``HUM_PRESENT_DB`` (6 dB), else
             None.
         ``hum_db`` : float or None
-            Prominence in dB of the stronger mains family (fundamental and harmonics up to the 8th,
-            power summed over +-2 Hz bands) over the median of the neighbouring spectrum (6-25 Hz
-            away), on a ~1 Hz spectrum weighted towards the pauses. Clean speech reads about -1..4 dB;
-            hum at -40 dBFS under speech with a -60 dBFS room reads 30-50 dB. None for clips shorter
-            than 0.5 s or all zero.
+            Prominence in dB of the stronger mains family over its neighbouring spectrum: power summed
+            over +-4 Hz around the fundamental and harmonics 2-8 (multiples of 300 Hz, shared by both
+            families, skipped), against the mean spectrum 10-30 Hz away. Measured on a ~1 Hz
+            spectrum of the pause stretches of at least 0.3 s, each Hann-windowed on its own; a clip
+            without such pauses is measured whole, on the fundamental only (harmonics would sit on
+            the voice's F0 harmonics). Noise alone reads 0 dB on average; clean speech reads -5..+5 dB;
+            faint real hum (-70 dBFS) 6-15 dB; -40 dBFS hum under speech 10-45 dB depending on the
+            room's own low-frequency noise. None for clips shorter than 0.3 s or all zero.
+        ``hum_dbfs`` : float or None
+            Power of the mains lines above their neighbourhood, in dBFS (a -40 dBFS-peak sine reads
+            -43); None when there is no excess. Lets a threshold ignore a prominent but inaudible hum.
 
     Raises
     ------

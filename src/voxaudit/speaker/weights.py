@@ -49,9 +49,8 @@ __all__ = [
 ECAPA_REPO_ID = "speechbrain/spkrec-ecapa-voxceleb"
 ECAPA_FOLDER_NAME = "spkrec-ecapa-voxceleb"
 ENV_MODEL_DIR = "VOXAUDIT_MODEL_DIR"
-HOW_TO_GET = ("Run `python scripts/fetch_models.py` on a machine with internet, or place "
-              "embedding_model.ckpt and mean_var_norm_emb.ckpt from huggingface.co/speechbrain/spkrec-ecapa-voxceleb "
-              "in {cache} (or pass --model-dir / set VOXAUDIT_MODEL_DIR); see models/README.md")
+HOW_TO_GET = ("Run scripts/fetch_models.py, or place embedding_model.ckpt and mean_var_norm_emb.ckpt of "
+              "speechbrain/spkrec-ecapa-voxceleb in {cache} or a --model-dir (see models/README.md)")
 
 
 class WeightsError(VoxauditError):
@@ -460,7 +459,7 @@ def load_encoder(name: str = "auto", *, model_dir: str | os.PathLike | None = No
             raise WeightsNotFoundError(f"{missing}. {how}") from None
         from .ge2e import GE2EEncoder
 
-        return GE2EEncoder(device=dev), f"{missing}; using ge2e (offline GE2E from resemblyzer). {how}"
+        return GE2EEncoder(device=dev), f"{missing}; using ge2e (offline GE2E). {how}"
     from .ecapa import EcapaEncoder
 
     encoder = EcapaEncoder(weights.folder, device=dev, weights_sha256=weights.fingerprint)

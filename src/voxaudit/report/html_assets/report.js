@@ -100,7 +100,7 @@
       '<td class="num idx">' + (i + 1) + "</td>",
       '<td class="path"><div class="p" title="' + esc(c.p) + '">' + esc(c.p) + "</div></td>",
       '<td class="play">' + (c.h === null
-        ? '<span class="missing" role="note" title="' + esc(S.missing_file) + '">⚠ ' + esc(S.missing_file) + "</span>"
+        ? '<span class="missing" role="note">⚠ ' + esc(S[c.hm] || S.missing_file) + "</span>"
         : '<button type="button" class="play" data-i="' + i + '" aria-label="' + esc(S.play) + '">▶</button>' +
           '<audio preload="none" src="' + esc(c.h) + '"></audio>') + "</td>",
       '<td class="num q ' + qc + '">' + (c.q === null ? "" : Math.round(c.q)) + "</td>"
@@ -229,6 +229,7 @@
     var key = String(i);
     if (D.pics[key]) plot = '<div class="clip-plot"></div>';
     else if (D.picState[key] === "capped") plot = '<p class="small">' + esc(fmt(S.no_plot_capped, {n: D.cap})) + "</p>";
+    else if (D.picState[key] === "long") plot = '<p class="small">' + esc(fmt(S.no_plot_long, {n: D.maxPictureMinutes})) + "</p>";
     else if (D.picState[key] === "unreadable") plot = '<p class="small">' + esc(S.no_plot_unreadable) + "</p>";
     else plot = '<p class="small">' + esc(S.no_plot) + "</p>";
     return '<div class="dgrid"><div>' + left + "</div><div>" + right + "</div></div>" + plot;
