@@ -28,6 +28,12 @@ class FailOn(str, Enum):
     error = "error"
 
 
+class Encoder(str, Enum):
+    auto = "auto"
+    ecapa = "ecapa"
+    ge2e = "ge2e"
+
+
 class Lang(str, Enum):
     en = "en"
     zh = "zh"
@@ -55,14 +61,16 @@ def scan(
     fail_on: FailOn = typer.Option(FailOn.never, "--fail-on",
                                    help="Exit 1 when any clip has a finding at or above this level."),
     identity: bool = typer.Option(True, "--identity/--no-identity", help="Embed voices and judge one-voice consistency."),
-    encoder: str = typer.Option("auto", "--encoder", help="Speaker encoder: auto, ecapa or ge2e."),
+    encoder: Encoder = typer.Option(Encoder.auto, "--encoder",
+                                    help="Speaker encoder: ecapa (SpeechBrain ECAPA-TDNN), ge2e (offline), "
+                                         "or auto: ecapa when its weights are present, else ge2e."),
     model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Folder holding the ECAPA-TDNN weights."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Clips per encoder batch (default: per device)."),
     half: bool = typer.Option(False, "--half", help="Half precision on GPU (bf16)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Embedding cache file (default: OUT/embeddings.sqlite)."),
     profile: Optional[Path] = typer.Option(None, "--profile", help="Judge against a saved profile.json instead of the set itself."),
-    select_minutes: Optional[float] = typer.Option(None, "--select-minutes", min=0.0,
+    select_minutes: Optional[float] = typer.Option(None, "--select-minutes", min=0.01,
                                                     help="Write OUT/keep.list with the best clips up to M minutes."),
     save_embeddings: bool = typer.Option(False, "--save-embeddings", help="Write OUT/embeddings.npz."),
     html: bool = typer.Option(True, "--html/--no-html", help="Write OUT/report.html."),
@@ -76,7 +84,7 @@ def scan(
     language = lang.value if lang else default_language()
     try:
         options = ScanOptions(
-            jobs=jobs, config=load_config(config), lang=language, identity=identity, encoder=encoder,
+            jobs=jobs, config=load_config(config), lang=language, identity=identity, encoder=encoder.value,
             model_dir=str(model_dir) if model_dir else None, device=device, batch_size=batch_size, half=half,
             cache_path=str(cache) if cache else str(out / "embeddings.sqlite"),
             profile_path=str(profile) if profile else None, select_minutes=select_minutes,
@@ -149,7 +157,6 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
 
 
 def main() -> None:
-    # Never reach for the model hub unless the user allows it explicitly elsewhere.
     app()
 
 

@@ -20,6 +20,23 @@ def write_outputs(result, out_dir: str | Path, options, inputs) -> tuple[dict, l
     # Absolute file locations let the HTML report link each clip relative to itself.
     for entry, clip in zip(report["clips"], result.clips):
         entry["file"] = os.path.abspath(clip.source.path)
+    # Selection first, so report.json and report.html say which clips were kept.
+    selection = None
+    if options.select_minutes is not None:
+        from ..select import select_subset
+
+        kept, rejected = select_subset(result.clips, minutes=options.select_minutes)
+        selection = (kept, rejected)
+        kept_ids = {id(c) for c in kept}
+        reasons = {id(c): reason for c, reason in rejected}
+        for entry, clip in zip(report["clips"], result.clips):
+            entry["selected"] = id(clip) in kept_ids
+            if id(clip) in reasons:
+                entry["rejected_reason"] = reasons[id(clip)]
+        report["summary"]["selected_minutes"] = round(
+            sum(c.metrics.get("duration_s", 0.0) for c in kept) / 60.0, 3)
+        report["summary"]["selected_clips"] = len(kept)
+
     written: list[Path] = []
 
     write_report_json(out / "report.json", report)
@@ -36,17 +53,14 @@ def write_outputs(result, out_dir: str | Path, options, inputs) -> tuple[dict, l
         profile.to_json(out / "profile.json")
         written.append(out / "profile.json")
 
-    if options.select_minutes is not None:
-        from ..select import select_subset
+    if selection is not None:
         from .listfile import write_list
 
-        kept, rejected = select_subset(result.clips, minutes=options.select_minutes)
+        kept, rejected = selection
         write_list(out / "keep.list", kept)
         write_list(out / "rejected.list", [clip for clip, _ in rejected],
                    reasons={id(clip): reason for clip, reason in rejected})
         written += [out / "keep.list", out / "rejected.list"]
-        report["summary"]["selected_minutes"] = round(
-            sum(c.metrics.get("duration_s", 0.0) for c in kept) / 60.0, 3)
 
     if options.save_embeddings and result.embeddings is not None:
         with atomic_path(out / "embeddings.npz", suffix=".npz") as tmp:
@@ -56,11 +70,8 @@ def write_outputs(result, out_dir: str | Path, options, inputs) -> tuple[dict, l
         written.append(out / "embeddings.npz")
 
     if options.html:
-        try:
-            from .html import write_html
-        except ImportError:  # the HTML report is optional until its module exists
-            write_html = None
-        if write_html is not None:
-            write_html(report, out / "report.html", lang=options.lang, embeddings=result.embeddings)
-            written.append(out / "report.html")
+        from .html import write_html
+
+        write_html(report, out / "report.html", lang=options.lang, embeddings=result.embeddings)
+        written.append(out / "report.html")
     return report, written
