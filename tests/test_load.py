@@ -191,3 +191,22 @@ def test_inputs_are_never_written(tmp_path):
     before = (path.read_bytes(), path.stat().st_mtime_ns)
     load_audio(path)
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_very_long_file_is_reported_not_decoded(tmp_path):
+    """A recording over 30 minutes becomes a `too_long` error with its duration from the header."""
+    from voxaudit.config import Config
+    from voxaudit.model import ClipSource
+    from voxaudit.pipeline import process_clip
+
+    path = tmp_path / "long.wav"
+    rate = 1000  # a tiny rate keeps the file small: 1801 s = 3.6 MB
+    sf.write(path, np.zeros(1801 * rate, dtype=np.int16), rate, subtype="PCM_16")
+    with pytest.raises(AudioError) as info:
+        load_audio(path)
+    assert info.value.code == "too_long" and info.value.duration_s == pytest.approx(1801.0)
+    result, wav = process_clip(ClipSource(path=str(path), display_path="long.wav"), Config(), "en", True)
+    assert wav is None and result.quality == 0.0
+    assert [(f.code, f.severity) for f in result.findings] == [("too_long", "error")]
+    assert result.metrics["duration_s"] == pytest.approx(1801.0)
+    assert "1801" in result.findings[0].message

@@ -17,9 +17,9 @@ from .errors import AudioError
 DEAD_CHANNEL_DB = 40.0
 # Channels whose RMS differs by more than this are "unbalanced".
 UNBALANCED_CHANNEL_DB = 6.0
-# Decoding is refused above this many samples per channel (about 3 hours at 48 kHz); a bigger file is
-# almost certainly not a training clip and would exhaust memory.
-MAX_FRAMES = 48_000 * 3600 * 3
+# Clips longer than this are not decoded: a training clip lasts seconds, and a long recording would take
+# memory (about 0.7 GB per hour at 48 kHz mono) for nothing; it is reported as `too_long` instead.
+MAX_DURATION_S = 1800.0
 MIN_DURATION_S = 0.1
 
 
@@ -65,9 +65,10 @@ def _decode(path: str) -> tuple[np.ndarray, int, str, str]:
     """Decode with soundfile, falling back to librosa/audioread for formats libsndfile lacks."""
     try:
         with sf.SoundFile(path, mode="r") as handle:
-            if handle.frames > MAX_FRAMES:
-                raise AudioError("unreadable", f"file is too long to decode ({handle.frames} frames "
-                                 f"at {handle.samplerate} Hz)")
+            duration_s = handle.frames / float(handle.samplerate)
+            if duration_s > MAX_DURATION_S:
+                raise AudioError("too_long", f"{duration_s:.0f} s long; clips over {MAX_DURATION_S:g} s are "
+                                 "not analysed", duration_s=duration_s)
             data = handle.read(dtype="float32", always_2d=True)
             return data, int(handle.samplerate), handle.subtype or "", handle.format or ""
     except AudioError:

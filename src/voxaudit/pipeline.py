@@ -111,10 +111,17 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
         audio = load_audio(source.path)
         result.content_sha256 = file_sha256(source.path)
     except AudioError as error:
-        severity = "error"
-        result.findings = [make_finding(error.code, severity, lang=lang, detail=str(error), value=None)]
-        if error.code == "too_short":
-            result.findings[0].message = f"{result.findings[0].message.split(':')[0]}: {error}"
+        if error.code == "too_long":
+            from .audio import MAX_DURATION_S
+
+            result.metrics = {"duration_s": round(error.duration_s, 4)}
+            result.findings = [make_finding("too_long", "error", lang=lang, metric="duration_s",
+                                            value=error.duration_s, threshold=MAX_DURATION_S)]
+        else:
+            result.findings = [make_finding(error.code, "error", lang=lang, detail=str(error), value=None)]
+            if error.code == "too_short":
+                result.findings[0].message = f"{result.findings[0].message.split(':')[0]}: {error}"
+        result.quality = 0.0
         return result, None
     except (OSError, MemoryError, ValueError, RuntimeError) as error:  # belt and braces: never stop the run
         result.findings = [make_finding("unreadable", "error", lang=lang, detail=f"{type(error).__name__}: {error}")]
