@@ -87,6 +87,7 @@ def scan(
             jobs=jobs, config=load_config(config), lang=language, identity=identity, encoder=encoder.value,
             model_dir=str(model_dir) if model_dir else None, device=device, batch_size=batch_size, half=half,
             cache_path=str(cache) if cache else str(out / "embeddings.sqlite"),
+            journal_path=str(out / "measurements.sqlite"),
             profile_path=str(profile) if profile else None, select_minutes=select_minutes,
             save_embeddings=save_embeddings, html=html)
         inputs = [str(p) for p in paths]
@@ -158,6 +159,36 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
 
 def main() -> None:
     app()
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback unless told otherwise)."),
+    port: int = typer.Option(8765, "--port", min=1, max=65535, help="TCP port."),
+    project: Path = typer.Option(Path("voxaudit-project"), "--project", "-p",
+                                 help="Session folder: takes and their analysis are kept there (resumed if it exists)."),
+    lang: Optional[Lang] = typer.Option(None, "--lang", help="Language of the page and hints (default: from the locale)."),
+    profile: Optional[Path] = typer.Option(None, "--profile", help="Judge takes against this profile.json."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file overriding thresholds."),
+    encoder: str = typer.Option("auto", "--encoder", help="Speaker encoder: auto, ecapa or ge2e."),
+    model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Folder holding the ECAPA-TDNN weights."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    max_upload_mb: float = typer.Option(100.0, "--max-upload-mb", min=0.001, help="Upload size limit in MB."),
+    identity: bool = typer.Option(True, "--identity/--no-identity", help="Compare each take's voice with the session."),
+):
+    """Record or upload takes in the browser and get each one judged while the session goes on."""
+    from .config import load_config
+    from .serve import serve as run_server
+
+    language = lang.value if lang else default_language()
+    try:
+        err.print(f"voxaudit serve: http://{host}:{port}/  (project: {project.resolve()})", highlight=False)
+        run_server(project, host=host, port=port, lang=language, config=load_config(config), encoder=encoder,
+                   model_dir=str(model_dir) if model_dir else None, device=device, profile_path=profile,
+                   max_upload_mb=max_upload_mb, identity=identity)
+    except VoxauditError as error:
+        err.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ No stage holds the whole set's audio.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -21,6 +20,7 @@ import numpy as np
 
 from . import __version__
 from .audio import load_audio
+from .cache import content_sha256
 from .config import Config, load_config
 from .discover import Discovery, discover
 from .errors import AudioError, ParameterError
@@ -46,6 +46,7 @@ class ScanOptions:
     batch_size: Optional[int] = None
     half: bool = False
     cache_path: Optional[str] = None
+    journal_path: Optional[str] = None
     profile_path: Optional[str] = None
     select_minutes: Optional[float] = None
     save_embeddings: bool = False
@@ -76,15 +77,6 @@ class ScanResult:
 # ---------------------------------------------------------------------------------------------------
 # Per-clip work (runs in worker processes).
 
-def file_sha256(path: str, chunk_size: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes, streamed."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(chunk_size), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _round_metrics(metrics: dict) -> dict:
     out = {}
     for key, value in metrics.items():
@@ -100,16 +92,27 @@ def _round_metrics(metrics: dict) -> dict:
     return out
 
 
-def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
-                 ) -> tuple[ClipResult, Optional[np.ndarray]]:
+def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool,
+                 known: Optional[ClipResult] = None) -> tuple[ClipResult, Optional[np.ndarray]]:
     """Load, measure and judge one clip; also return its 16 kHz audio when the encoder needs it.
 
-    Never raises for a bad file: the problem becomes an ``unreadable`` or ``too_short`` finding.
+    ``known`` is this clip's result from the measurement journal: the clip is then only decoded for
+    its audio, not measured again. Never raises for a bad file: the problem becomes an ``unreadable``,
+    ``too_short`` or ``too_long`` finding.
     """
+    if known is not None:
+        wav16k = None
+        if want_audio:
+            try:
+                wav16k = _to_encoder_rate(load_audio(source.path))
+            except (AudioError, OSError, MemoryError, ValueError, RuntimeError):
+                known = None  # it changed under us: measure it afresh below
+        if known is not None:
+            return known, wav16k
     result = ClipResult(source=source)
     try:
         audio = load_audio(source.path)
-        result.content_sha256 = file_sha256(source.path)
+        result.content_sha256 = content_sha256(source.path)
     except AudioError as error:
         if error.code == "too_long":
             from .audio import MAX_DURATION_S
@@ -137,13 +140,14 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
     result.findings = judge_metrics(result.metrics, config, lang=lang)
     result.quality = quality_score(result.findings, config)
 
-    wav16k = None
-    if want_audio:
-        from .resample import resample
+    return result, (_to_encoder_rate(audio) if want_audio else None)
 
-        wav16k = resample(audio.samples, orig_sr=audio.sample_rate, target_sr=ENCODER_SAMPLE_RATE)
-        wav16k = np.ascontiguousarray(wav16k, dtype=np.float32)
-    return result, wav16k
+
+def _to_encoder_rate(audio) -> np.ndarray:
+    from .resample import resample
+
+    wav16k = resample(audio.samples, orig_sr=audio.sample_rate, target_sr=ENCODER_SAMPLE_RATE)
+    return np.ascontiguousarray(wav16k, dtype=np.float32)
 
 
 def _worker_init() -> None:
@@ -166,14 +170,24 @@ def default_jobs() -> int:
 
 
 def iter_processed(sources: list[ClipSource], *, config: Config, lang: str, want_audio: bool,
-                   jobs: int) -> Iterator[tuple[int, ClipResult, Optional[np.ndarray]]]:
+                   jobs: int, known: Optional[dict[int, ClipResult]] = None
+                   ) -> Iterator[tuple[int, ClipResult, Optional[np.ndarray]]]:
     """Yield ``(index, result, wav16k)`` for every clip, in completion order.
 
-    At most ``2 * jobs`` clips are in flight, so memory stays bounded whatever the set size.
+    ``known`` maps clip index to a journalled result: such a clip is not measured again, and not even
+    opened unless its audio is wanted. At most ``2 * jobs`` clips are in flight, so memory stays
+    bounded whatever the set size.
     """
-    if jobs <= 1 or len(sources) <= 1:
-        for index, source in enumerate(sources):
-            result, wav = process_clip(source, config, lang, want_audio)
+    known = known or {}
+    if not want_audio:
+        for index in sorted(known):
+            yield index, known[index], None
+        sources_left = [i for i in range(len(sources)) if i not in known]
+    else:
+        sources_left = list(range(len(sources)))
+    if jobs <= 1 or len(sources_left) <= 1:
+        for index in sources_left:
+            result, wav = process_clip(sources[index], config, lang, want_audio, known.get(index))
             yield index, result, wav
         return
 
@@ -184,10 +198,11 @@ def iter_processed(sources: list[ClipSource], *, config: Config, lang: str, want
         pending: dict[Future, int] = {}
         next_index = 0
         max_in_flight = 2 * jobs
-        while next_index < len(sources) or pending:
-            while next_index < len(sources) and len(pending) < max_in_flight:
-                future = pool.submit(process_clip, sources[next_index], config, lang, want_audio)
-                pending[future] = next_index
+        while next_index < len(sources_left) or pending:
+            while next_index < len(sources_left) and len(pending) < max_in_flight:
+                index = sources_left[next_index]
+                future = pool.submit(process_clip, sources[index], config, lang, want_audio, known.get(index))
+                pending[future] = index
                 next_index += 1
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -287,30 +302,49 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
 
         identity = IdentityStage(options, tell)
 
+    journal, known = None, {}
+    if options.journal_path and sources:
+        from .journal import MeasurementJournal, code_fingerprint
+
+        journal = MeasurementJournal(options.journal_path, notice=tell,
+                                     fingerprint=code_fingerprint(options.config, options.lang))
+        for index, source in enumerate(sources):
+            previous = journal.lookup(source)
+            if previous is not None:
+                known[index] = previous
+
     done = 0
 
     def measured() -> Iterator[tuple[int, Optional[str], Optional[np.ndarray]]]:
         nonlocal done
         for index, result, wav in iter_processed(sources, config=options.config, lang=options.lang,
-                                                 want_audio=identity is not None, jobs=jobs):
+                                                 want_audio=identity is not None, jobs=jobs, known=known):
             results[index] = result
+            if journal is not None and result is not known.get(index):
+                journal.record(result)
             done += 1
             if progress:
                 progress(done, len(sources), result)
             if wav is not None and result.content_sha256:
                 yield index, result.content_sha256, wav
 
-    if identity is not None:
-        embeddings = identity.embed(measured())
-    else:
-        for _ in measured():
-            pass
+    try:
+        if identity is not None:
+            embeddings = identity.embed(measured())
+        else:
+            for _ in measured():
+                pass
+    finally:
+        if journal is not None:
+            journal.close()
+        if identity is not None:
+            identity.close()
 
     clips = [r for r in results if r is not None]
     matrix, analysis, identity_summary = None, None, {}
     if identity is not None:
         matrix, analysis, identity_summary = identity.analyse(clips, embeddings)
-    summary = {**_summarise(clips, options.lang), **identity_summary}
+    summary = {**_summarise(clips, options.lang), "measurements_reused": len(known), **identity_summary}
     from .select import choose_reference
 
     summary["reference"], summary["reference_alternates"] = choose_reference(clips)
