@@ -91,7 +91,8 @@ def test_every_code_has_a_message_in_both_languages():
         for code in codes_needed:
             message, hint = render(code, lang, value=1.0, threshold=2.0, detail="x", reason="y", hum_hz=50.0,
                                    noise_floor_dbfs=-60.0, leading_silence_s=1.0, trailing_silence_s=1.0,
-                                   percent=1.0, threshold_percent=2.0, linear=0.1)
+                                   percent=1.0, threshold_percent=2.0, linear=0.1,
+                                   evidence="e")
             assert message and hint and "nan" not in message.lower()
 
 
@@ -100,3 +101,18 @@ def test_quality_score_orders_by_severity():
     error = judge_metrics({**CLEAN, "snr_db": 5.0}, config)
     warning = judge_metrics({**CLEAN, "snr_db": 20.0}, config)
     assert quality_score(error, config) < quality_score(warning, config) < 100.0
+
+
+@pytest.mark.parametrize("lang,words", [("en", ("digital silence", "lower in the pauses")),
+                                        ("zh", ("数字静音", "停顿处底噪"))])
+def test_denoised_message_names_the_measured_signs(lang, words):
+    gated = {**CLEAN, "denoise_score": 1.0, "digital_silence_ratio": 0.6, "floor_modulation_db": 80.0,
+             "spectral_hole_ratio": None}
+    finding = judge_metrics(gated, load_config(), lang=lang)[0]
+    assert finding.code == "denoised" and finding.severity == "error"
+    assert all(word in finding.message for word in words)
+    assert "60%" in finding.message and "80 dB" in finding.message
+    assert "nan" not in finding.message.lower() and finding.hint
+    # A sign that could not be measured is left out, not printed as a placeholder.
+    only_floor = judge_metrics({**gated, "digital_silence_ratio": None}, load_config(), lang=lang)[0]
+    assert words[0] not in only_floor.message and words[1] in only_floor.message

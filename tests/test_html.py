@@ -141,16 +141,19 @@ def test_page_structure(audio_set):
     assert "clipping hint" in text
 
 
-def test_top_findings_sorted_by_clips_then_minutes(audio_set):
+def test_top_findings_errors_first_then_by_clips_and_minutes(audio_set):
     report = audio_set["report"]
     report["summary"]["by_code"] = {
-        "reverb": {"clips": 2, "minutes": 0.1, "hint": "h-reverb"},
-        "low_snr": {"clips": 5, "minutes": 0.2, "hint": "h-snr"},
-        "clipping": {"clips": 2, "minutes": 0.9, "hint": "h-clip"},
+        "reverb": {"clips": 2, "minutes": 0.1, "hint": "h-reverb", "severity": "warning"},
+        "low_snr": {"clips": 5, "minutes": 0.2, "hint": "h-snr", "severity": "warning"},
+        "too_loud": {"clips": 2, "minutes": 0.9, "hint": "h-loud", "severity": "warning"},
+        "plosive": {"clips": 9, "minutes": 0.9, "hint": "h-pop", "severity": "info"},
+        "speaker_mismatch": {"clips": 1, "minutes": 0.1, "hint": "h-voice", "severity": "error"},
+        "clipping": {"clips": 3, "minutes": 0.1, "hint": "h-clip"},  # severity from the clips: error
     }
     text = write(audio_set)
     order = [m.group(1) for m in re.finditer(r'class="linkish show-code" data-code="(\w+)"', text)]
-    assert order == ["low_snr", "clipping", "reverb"]
+    assert order == ["clipping", "speaker_mismatch", "low_snr", "too_loud", "reverb", "plosive"]
 
 
 def test_atomic_write_leaves_no_temp_files(audio_set):
@@ -177,7 +180,7 @@ def test_relative_links_resolve_to_the_clip_files(audio_set):
     unicode_href = data["clips"][1]["h"]
     assert unicode_href == "../audio/%E5%AD%90%E7%9B%AE%E5%BD%95/%E5%BD%95%E9%9F%B3%2001%23.wav"
     # The reference player in the page uses the same relative link.
-    assert '<audio controls preload="none" src="../audio/clean.wav"' in text
+    assert '<audio controls preload="metadata" src="../audio/clean.wav"' in text
 
 
 def test_report_moved_with_its_audio_keeps_working(audio_set, tmp_path):
@@ -215,9 +218,9 @@ def test_chinese_page(audio_set):
     text = write(audio_set, lang="zh")
     assert '<html lang="zh-Hans">' in text
     verdict = re.search(r'<h1 id="verdict"[^>]*>(.*?)</h1>', text).group(1)
-    assert "单一音色，但有 1 条离群录音" in verdict
-    assert "6 个片段中 4 个有问题" in verdict
-    assert "参考音频" in text and "影响片段最多的问题" in text
+    assert "同一音色，但有 1 条离群音频" in verdict
+    assert "共 6 条音频，4 条有问题" in verdict
+    assert "参考音频" in text and "影响音频最多的问题" in text
     data = page_data(text)
     assert data["codes"]["clipping"] == "削波（爆音）"
     assert data["s"]["col_quality"] == "质量分"
@@ -379,3 +382,32 @@ def test_embedding_points_skip_unembedded_clips_and_separate_voices():
     assert (np.sign(x[:6]) == np.sign(x[0])).all() and (np.sign(x[6:]) == -np.sign(x[0])).all()
     assert points["explained"][0] > 0.5  # two voices: the first component is the one that splits them
     assert embedding_points(emb[:2], 2) is None
+
+
+def test_picture_data_from_samples_equals_from_file(tmp_path):
+    """The in-memory entry point (for `voxaudit serve`) gives what the file one gives."""
+    from voxaudit.report.plots import picture_data
+
+    x = voiced_speech(2.0, sample_rate=SR, seed=6)
+    path = tmp_path / "b.wav"
+    sf.write(path, x, SR, subtype="FLOAT")
+    metrics = {"hum_hz": 60.0, "bandwidth_hz": 7000.0}
+    assert picture_data(x, sample_rate=SR, metrics=metrics) == clip_picture_data(str(path), metrics=metrics)
+
+
+@pytest.mark.parametrize("samples,rate,match", [(np.zeros(0), SR, "non-empty"), (np.zeros((2, 10)), SR, "1-D"),
+                                                (np.zeros(100), 0, "sample_rate")])
+def test_picture_data_bad_input(samples, rate, match):
+    from voxaudit.report.plots import picture_data
+
+    with pytest.raises(ParameterError, match=match):
+        picture_data(samples, sample_rate=rate)
+
+
+def test_assets_for_reuse():
+    from voxaudit.report.html import asset_text
+
+    assert "function clipFigure" not in asset_text("report.js")  # one copy of the drawing code
+    assert "root.VoxauditPlots = " in asset_text("plots.js")
+    with pytest.raises(ParameterError, match="nope.js"):
+        asset_text("nope.js")

@@ -210,3 +210,22 @@ def test_very_long_file_is_reported_not_decoded(tmp_path):
     assert [(f.code, f.severity) for f in result.findings] == [("too_long", "error")]
     assert result.metrics["duration_s"] == pytest.approx(1801.0)
     assert "1801" in result.findings[0].message
+
+
+def test_outputs_are_written_atomically_with_normal_permissions(tmp_path):
+    from voxaudit.io import write_json_atomic
+
+    old = os.umask(0o022)
+    try:
+        write_json_atomic(tmp_path / "r.json", {"a": "语音"})
+    finally:
+        os.umask(old)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644
+    assert json_load(tmp_path / "r.json") == {"a": "语音"}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left behind
+
+
+def json_load(path):
+    import json
+
+    return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -50,9 +50,11 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "agc_pumping": ("the level is pumped by automatic gain control ({value:.1f} dB, limit {threshold:g} dB)",
                         "turn off automatic gain control (AGC) in the recorder, phone or OS sound settings; "
                         "set a fixed gain"),
-        "denoised": ("signs of prior noise reduction or a noise gate (score {value:.2f}, limit {threshold:g})",
-                     "use the raw recording: turn off noise suppression and noise gates; denoised clips teach "
-                     "the model metallic, hollow artefacts"),
+        "denoised": ("signs of prior noise reduction or a noise gate (score {value:.2f}, limit {threshold:g}): "
+                     "{evidence}",
+                     "use the raw recording: turn off noise suppression, noise gates and 'remove silence' "
+                     "edits, and don't join clips with digital silence; denoised or gated clips teach the "
+                     "model metallic, hollow artefacts and dead-silent gaps"),
         "speaker_mismatch": ("voice does not match the set: {reason}",
                              "check that this take is the same speaker, microphone and distance; drop it or "
                              "re-record it"),
@@ -86,8 +88,9 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "plosive": ("{value:.0f} 处喷麦（上限 {threshold:g}）", "加防喷罩，嘴稍微偏离麦克风正面"),
         "agc_pumping": ("电平被自动增益控制拉动（{value:.1f} dB，上限 {threshold:g} dB）",
                         "在录音软件、手机或系统声音设置中关闭自动增益控制（AGC），使用固定增益"),
-        "denoised": ("疑似做过降噪或噪声门处理（得分 {value:.2f}，上限 {threshold:g}）",
-                     "请使用原始录音：关闭降噪和噪声门；降噪后的音频会让模型学到金属感、空洞的伪影"),
+        "denoised": ("疑似做过降噪或噪声门处理（得分 {value:.2f}，上限 {threshold:g}）：{evidence}",
+                     "请使用原始录音：关闭降噪、噪声门和“去除静音”处理，不要用数字静音拼接片段；降噪或门限处理过的"
+                     "音频会让模型学到金属感、空洞的伪影和死寂的停顿"),
         "speaker_mismatch": ("音色与整体不一致：{reason}",
                              "确认这条是同一说话人、同一麦克风和距离；删除或重录"),
     },
@@ -140,6 +143,25 @@ def default_language() -> str:
     except ValueError:
         loc = ""
     return "zh" if loc.lower().startswith("zh") else "en"
+
+
+# The signs behind a ``denoised`` finding, one phrase per measured sign (see signal/denoise.py).
+DENOISE_EVIDENCE = {
+    "en": ("{:.0%} of the pauses between words are exact digital silence",
+           "the noise floor is {:.0f} dB lower in the pauses than under speech",
+           "{:.2%} of the speech spectrum are holes (bins 60 dB under their level)", "; "),
+    "zh": ("词间停顿有 {:.0%} 是纯数字静音", "停顿处底噪比语音下低 {:.0f} dB", "语音频谱有 {:.2%} 是空洞（比该频率的电平低 60 dB）", "；"),
+}
+
+
+def denoise_evidence(lang: str, *, digital_silence_ratio=None, floor_modulation_db=None,
+                     spectral_hole_ratio=None, **_) -> str:
+    """The measured signs of denoising as one phrase in ``lang`` (signs that were not measured are left out)."""
+    dsr, floor, holes, sep = DENOISE_EVIDENCE.get(lang, DENOISE_EVIDENCE["en"])
+    parts = [template.format(value) for template, value in
+             ((dsr, digital_silence_ratio), (floor, floor_modulation_db), (holes, spectral_hole_ratio))
+             if isinstance(value, (int, float)) and value == value]
+    return sep.join(parts)
 
 
 class _Default(dict):

@@ -10,9 +10,14 @@ Layout, top to bottom:
    the report keeps working when moved together with the audio folder;
 4. waveform and spectrogram of each flagged clip, drawn only when opened or scrolled into view.
 
-The page's script renders the table from embedded JSON a page of rows at a time, and plotly.js (inlined
-once, from the plotly package) draws the pictures from compact data (see :mod:`voxaudit.report.plots`),
-so a report of thousands of clips still opens fast. Nothing is fetched: no CDN, no fonts, no network.
+The page's script (``html_assets/report.js``) renders the table from embedded JSON a page of rows at a
+time; plotly.js (inlined once, from the plotly package, as text that runs only after the verdict and the
+table are on screen) draws the pictures: the set-level figures come ready from
+:mod:`voxaudit.report.plots`, the clips' pictures from compact data drawn by ``html_assets/plots.js``
+(``window.VoxauditPlots``, shared with ``voxaudit serve``). A report of 2,000 clips shows its verdict and
+table in about 0.5 s (``scripts/bench_html.py``). Nothing is fetched: no CDN, no fonts, no network.
+A player whose clip cannot be reached (the report moved without its audio folder) says so, and a banner
+at the top explains that the links are relative.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from ..errors import AudioError
+from ..errors import AudioError, ParameterError
 from ..io import write_text_atomic
 from .html_strings import (CODE_LABELS, IDENTITY_LABELS, METRIC_LABELS, code_label, normalise_lang,
                            ui_strings)
@@ -173,6 +178,24 @@ def _asset(name: str) -> str:
     return (ASSETS / name).read_text(encoding="utf-8")
 
 
+def asset_text(name: str) -> str:
+    """Text of one of the report's browser assets, for pages that reuse them (``voxaudit serve``).
+
+    ``"plots.js"`` defines ``window.VoxauditPlots`` (clip waveform + spectrogram figures from
+    :func:`voxaudit.report.plots.clip_picture_data`; needs plotly.js, see :func:`plotly_js`);
+    ``"report.css"`` is the report's stylesheet. ``"report.js"`` runs the report page itself and
+    expects its ``#vx-data`` element.
+
+    Raises
+    ------
+    ParameterError
+        On a name that is not one of the assets.
+    """
+    if name not in ("plots.js", "report.js", "report.css"):
+        raise ParameterError(f"no report asset named {name!r}; known: plots.js, report.js, report.css")
+    return _asset(name)
+
+
 @lru_cache(maxsize=1)
 def plotly_js() -> str:
     """The plotly.js bundle shipped with the plotly package (inlined once per report)."""
@@ -280,10 +303,12 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
         f"<title>{_esc(S['title'])}</title>\n<style>\n{_asset('report.css')}\n</style>\n</head>\n"
         f'<body class="{"has-identity" if has_identity else "no-identity"}">\n{body}\n'
         f'<script type="application/json" id="vx-data">{_json_script(data)}</script>\n'
-        # plotly.js is stored as text and run after the page is shown (see report.js), so the verdict and
-        # the table appear at once instead of after a few hundred milliseconds of script compilation.
-        f'<script type="text/plain" id="vx-plotly">{plotly_js()}</script>\n'
+        f"<script>\n{_asset('plots.js')}\n</script>\n"
         f"<script>\n{_asset('report.js')}\n</script>\n"
+        # plotly.js is stored as text after the page's script and run once the page is shown (see
+        # report.js): the table is rendered before the parser even reads these 4.6 MB, and the verdict
+        # and the table appear at once instead of after a second of script compilation.
+        f'<script type="text/plain" id="vx-plotly">{plotly_js()}</script>\n'
         "</body>\n</html>\n"
     )
 
@@ -365,14 +390,18 @@ def _header(report: dict, summary: dict, tool: dict, S: dict, has_identity: bool
         f'<header class="top">\n<div class="brand">{_esc(S["title"])}</div>\n'
         f'<h1 id="verdict" class="verdict {level}">{_esc(verdict)}</h1>\n'
         f'<p class="notes">{" ".join(_esc(n) for n in notes)}</p>\n'
-        f'<p class="meta">{" · ".join(_esc(m) for m in meta)}</p>\n</header>'
+        f'<p class="meta">{" · ".join(_esc(m) for m in meta)}</p>\n'
+        # Shown by the page's script when a player cannot load its clip (report moved without the audio).
+        f'<p id="audio-banner" class="note" role="alert" hidden>{_esc(S["audio_unreachable_banner"])}</p>\n</header>'
     )
 
 
 def _player(href: Optional[str], S: dict, label: str, file: Optional[str] = None) -> str:
     if href is None:
         return f'<span class="missing" role="note">⚠ {_esc(S[_missing_key(file)])}</span>'
-    return f'<audio controls preload="none" src="{_esc(href)}" aria-label="{_esc(label)}"></audio>'
+    # preload="metadata": the few players at the top load their clip's header at once, so a clip that
+    # cannot be reached from where the report is now is reported right away (see report.js).
+    return f'<audio controls preload="metadata" src="{_esc(href)}" aria-label="{_esc(label)}"></audio>'
 
 
 def _overview(summary: dict, clips: Sequence[dict], hrefs: Sequence[Optional[str]], index_of: dict,
@@ -387,7 +416,7 @@ def _overview(summary: dict, clips: Sequence[dict], hrefs: Sequence[Optional[str
             clip = clips[i]
             metrics = clip.get("metrics") or {}
             if _num(metrics.get("duration_s")) is not None:
-                facts.append(f"{metrics['duration_s']:.1f} s")
+                facts.append(S["seconds"].format(s=f"{metrics['duration_s']:.1f}"))
             if _num(clip.get("quality")) is not None:
                 facts.append(f"{S['col_quality']} {clip['quality']:.0f}")
             sim = (clip.get("identity") or {}).get("similarity") if isinstance(clip.get("identity"), dict) else None
@@ -417,10 +446,16 @@ def _overview(summary: dict, clips: Sequence[dict], hrefs: Sequence[Optional[str
             code, sev = f.get("code"), f.get("severity")
             if sev in SEVERITY_RANK and SEVERITY_RANK[sev] >= SEVERITY_RANK.get(worst_by_code.get(code, "info"), 0):
                 worst_by_code[code] = sev
-    ranked = sorted(by_code.items(), key=lambda kv: (-(kv[1].get("clips") or 0), -(_num(kv[1].get("minutes")) or 0.0), kv[0]))
+    def severity_of(code: str, entry: dict) -> str:
+        sev = entry.get("severity") or worst_by_code.get(code, "info")
+        return sev if sev in SEVERITY_RANK else "info"
+
+    # Errors first (they take clips out of the usable set), then by clips and minutes affected.
+    ranked = sorted(by_code.items(), key=lambda kv: (-SEVERITY_RANK[severity_of(*kv)], -(kv[1].get("clips") or 0),
+                                                     -(_num(kv[1].get("minutes")) or 0.0), kv[0]))
     items = []
     for code, entry in ranked:
-        sev = entry.get("severity") or worst_by_code.get(code, "info")
+        sev = severity_of(code, entry)
         items.append(
             f'<li class="finding {_esc(sev)}"><div class="fhead"><span class="dot {_esc(sev)}" '
             f'title="{_esc(S.get("severity_" + sev, sev))}"></span><b>{_esc(code_label(code, lang))}</b>'

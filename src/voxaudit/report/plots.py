@@ -5,11 +5,13 @@ Two kinds of output, both plain JSON-able dicts:
 - **Figures** (plotly figure dicts: ``{"data": [...], "layout": {...}}``) for the set-level pictures:
   the voice map (PCA of the speaker embeddings) and the distribution of similarity to the centroid.
   plotly.js draws them in the browser; nothing here imports plotly.
-- **Compact per-clip picture data** for flagged clips: a min/max waveform envelope (int16), the silences
-  (from :func:`voxaudit.signal.activity.speech_activity`), clipped regions, and a log-frequency
-  spectrogram quantised to uint8 and deflated. The report's script turns them into plotly figures only
-  when a clip is opened or scrolled into view, so a report with hundreds of flagged clips stays small and
-  opens fast.
+- **Compact per-clip picture data** for flagged clips (:func:`clip_picture_data` from a file,
+  :func:`picture_data` from samples): a min/max waveform envelope (int8, mu-law), the silences (from
+  :func:`voxaudit.signal.activity.speech_activity`), clipped regions, and a log-frequency spectrogram
+  quantised to uint8 and deflated, about 10 kB per clip. ``VoxauditPlots.drawClipPicture`` in
+  ``html_assets/plots.js`` turns one into a plotly figure in the browser; the report calls it only when a
+  clip is opened or scrolled into view, so a report with hundreds of flagged clips stays small and opens
+  fast. Nothing here depends on the whole report: ``voxaudit serve`` uses the same functions per take.
 """
 
 from __future__ import annotations
@@ -94,7 +96,26 @@ def voice_map_figure(points: dict[str, Any], clips: Sequence[dict], strings: dic
                      dominant_cluster: Optional[int] = 0, reference_index: Optional[int] = None
                      ) -> dict[str, Any]:
     """Plotly figure of the voice map: one trace per voice group, outliers as crosses, the reference as
-    a star. ``customdata`` of every point is its clip index (the report opens that clip on click)."""
+    a star. ``customdata`` of every point is its clip index (the report opens that clip on click).
+
+    Parameters
+    ----------
+    points : dict
+        :func:`embedding_points` of the clips' embeddings.
+    clips : sequence of dict
+        Clips in report order: ``path`` and ``identity`` (``similarity``, ``cluster``, ``outlier``) are read.
+    strings : dict
+        UI text, :func:`voxaudit.report.html_strings.ui_strings` of the page's language.
+    dominant_cluster : int, optional
+        The main voice's group (drawn first, in the first colour, named "main voice").
+    reference_index : int, optional
+        Index of the reference clip, drawn as a star.
+
+    Returns
+    -------
+    dict
+        ``{"data": [...], "layout": {...}}``, ready for ``Plotly.newPlot(div, fig.data, fig.layout)``.
+    """
     by_group: dict[Any, list[int]] = {}
     for k, i in enumerate(points["index"]):
         cluster = _identity(clips[i]).get("cluster")
@@ -168,7 +189,12 @@ def _nice_step(span: float, target_bins: int = 40) -> float:
 def similarity_figure(clips: Sequence[dict], strings: dict[str, str], *, threshold: Optional[float],
                       median: Optional[float]) -> Optional[dict[str, Any]]:
     """Plotly figure: histogram of the clips' similarity to the centroid, outliers stacked in red, the
-    outlier threshold as a red line and the median as a dotted one. None when no clip has a similarity."""
+    outlier threshold as a red line and the median as a dotted one. None when no clip has a similarity.
+
+    ``clips`` are report clips (``identity.similarity`` and ``identity.outlier`` are read); ``strings``
+    is :func:`voxaudit.report.html_strings.ui_strings` of the page's language; ``threshold`` and
+    ``median`` are the summary's ``identity_threshold`` and ``similarity_median`` (cosine).
+    """
     sims, outs = [], []
     for clip in clips:
         ident = _identity(clip)
@@ -331,30 +357,75 @@ def log_spectrogram(samples: np.ndarray, *, sample_rate: int, n_freqs: int = 64,
 def clip_picture_data(file: str, *, metrics: Optional[dict] = None, n_columns: int = 480,
                       n_freqs: int = 64, n_frames: int = 180, draw_hum: bool = True,
                       draw_bandwidth: bool = True) -> dict[str, Any]:
-    """Compact data for one clip's waveform and spectrogram pictures.
+    """Compact waveform and spectrogram picture data of one audio file (see :func:`picture_data`).
 
-    Decodes ``file`` (:func:`voxaudit.audio.load_audio`: soundfile, downmixed to mono) and returns a
-    JSON-able dict:
-
-    - ``dur`` (s), ``sr`` (Hz), ``peak`` (linear);
-    - ``env``: base64 of int8 mu-law (mu = 255) ``[min, max]`` pairs per column (full scale = 127),
-      so quiet clips keep their shape;
-    - ``sil``: silences ``[[start_s, end_s], ...]`` (non-speech runs of ``speech_activity``);
-    - ``clip``: clipped stretches ``[[start_s, end_s], ...]``;
-    - ``spec``: base64 of the zlib-deflated uint8 spectrogram, ``nf`` rows (log-spaced bands from
-      ``fmin`` to ``fmax`` Hz, band centres) by ``nt`` columns spread evenly over ``dur``;
-      a cell value v reads ``top - range + v * step`` dB;
-    - ``hum``, ``bw``: the clip's ``hum_hz`` and ``bandwidth_hz`` from ``metrics`` (lines to draw), or
-      None when not asked for (``draw_hum``/``draw_bandwidth``) or not measured.
+    Decodes ``file`` with :func:`voxaudit.audio.load_audio` (soundfile, downmixed to mono, native rate).
 
     Raises
     ------
     voxaudit.errors.AudioError
         When the file cannot be decoded.
     """
-    metrics = metrics or {}
     audio = load_audio(file)
-    x, sr = audio.samples, audio.sample_rate
+    return picture_data(audio.samples, sample_rate=audio.sample_rate, metrics=metrics, n_columns=n_columns,
+                        n_freqs=n_freqs, n_frames=n_frames, draw_hum=draw_hum, draw_bandwidth=draw_bandwidth)
+
+
+def picture_data(samples: np.ndarray, *, sample_rate: int, metrics: Optional[dict] = None,
+                 n_columns: int = 480, n_freqs: int = 64, n_frames: int = 180, draw_hum: bool = True,
+                 draw_bandwidth: bool = True) -> dict[str, Any]:
+    """Compact data for one clip's waveform and spectrogram pictures, from its samples.
+
+    What the browser code ``VoxauditPlots.drawClipPicture`` (``html_assets/plots.js``) draws; a
+    JSON-able dict of about 10 kB whatever the clip's length:
+
+    - ``dur`` (s), ``sr`` (Hz), ``peak`` (linear);
+    - ``env``: base64 of int8 mu-law (mu = 255) ``[min, max]`` pairs per column (full scale = 127),
+      so quiet clips keep their shape;
+    - ``sil``: silences ``[[start_s, end_s], ...]`` (non-speech runs of ``speech_activity``);
+    - ``clip``: clipped stretches ``[[start_s, end_s], ...]`` (:func:`clipped_regions`);
+    - ``spec``: base64 of the zlib-deflated uint8 spectrogram, ``nf`` rows (log-spaced bands from
+      ``fmin`` to ``fmax`` Hz, band centres) by ``nt`` columns spread evenly over ``dur``;
+      a cell value v reads ``top - range + v * step`` dB (:func:`log_spectrogram`);
+    - ``hum``, ``bw``: the clip's ``hum_hz`` and ``bandwidth_hz`` from ``metrics`` (the lines to draw
+      on the spectrogram), or None when not asked for (``draw_hum`` / ``draw_bandwidth``) or not
+      measured. The report asks for them only when the clip has the ``mains_hum`` /
+      ``narrow_bandwidth`` finding.
+
+    Parameters
+    ----------
+    samples : np.ndarray [n]
+        Mono samples, full scale 1.0 (float) at the native rate.
+    sample_rate : int
+        Rate of ``samples`` in Hz.
+    metrics : dict, optional
+        The clip's measures (report.json's ``metrics``): ``hum_hz``, ``bandwidth_hz`` and
+        ``clipping_fraction`` (0 skips the clipped-stretch search) are read.
+    n_columns, n_freqs, n_frames : int
+        Waveform columns, spectrogram bands and spectrogram columns.
+
+    Raises
+    ------
+    ParameterError
+        On samples that are not a non-empty 1-D array or a sample rate that is not positive.
+
+    Examples
+    --------
+    >>> sr = 16000
+    >>> t = np.arange(sr) / sr
+    >>> pic = picture_data(0.3 * np.sin(2 * np.pi * 220 * t), sample_rate=sr,
+    ...                    metrics={"hum_hz": 50.0}, draw_bandwidth=False)
+    >>> pic["dur"], pic["sr"], pic["hum"], pic["bw"], pic["clip"]
+    (1.0, 16000, 50.0, None, [])
+    """
+    metrics = metrics or {}
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim != 1 or x.size == 0:
+        raise ParameterError(f"samples must be a non-empty 1-D array, got shape {x.shape}")
+    if not (isinstance(sample_rate, (int, np.integer)) and sample_rate > 0):
+        raise ParameterError(f"sample_rate must be a positive integer, got {sample_rate!r}")
+    x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+    sr = int(sample_rate)
     dur = x.size / float(sr)
 
     # Waveform envelope.

@@ -9,7 +9,7 @@ import math
 from typing import Optional
 
 from ..config import Config, Rule
-from ..messages import render
+from ..messages import denoise_evidence, render
 from ..model import Finding
 
 
@@ -42,6 +42,8 @@ def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional
         fields.setdefault("linear", 10 ** (value / 20.0) if metric == "rms_dbfs" else value)
     if threshold is not None:
         fields.setdefault("threshold_percent", 100.0 * threshold)
+    if code == "denoised":
+        fields.setdefault("evidence", denoise_evidence(lang, **context))
     message, hint = render(code, lang, **fields)
     return Finding(code=code, severity=severity, message=message, hint=hint, metric=metric,
                    value=None if value is None else round(float(value), 6),

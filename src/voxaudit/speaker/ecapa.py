@@ -3,10 +3,15 @@
 The modules are built by SpeechBrain from voxaudit's own hyperparameters
 (``voxaudit/models/ecapa_hyperparams.yaml``) and the checkpoints are loaded by SpeechBrain's
 ``Pretrainer`` from a local folder, with network access switched off. The computation is exactly
-SpeechBrain's ``EncoderClassifier.encode_batch(wavs, wav_lens, normalize=True)``::
+SpeechBrain's ``EncoderClassifier.encode_batch(wavs, wav_lens)`` (its default ``normalize=False``, which
+is also what SpeechBrain's own verification, ``SpeakerRecognition.verify_batch``, and the VoxCeleb
+cosine-scoring recipe behind the published EER use)::
 
     Fbank (80 mel, 25 ms / 10 ms) -> per-utterance mean normalisation -> ECAPA-TDNN
-    -> global embedding mean normalisation (mean_var_norm_emb) -> L2 normalisation (ours)
+    -> L2 normalisation (ours; cosine similarity does not change)
+
+``normalize_embeddings=True`` adds SpeechBrain's global embedding mean subtraction
+(``mean_var_norm_emb``, as ``encode_batch(..., normalize=True)``) under the name ``ecapa-norm``.
 
 Padding. SpeechBrain convolutions pad "same" by *reflecting* the sequence end, so in a padded batch a
 short clip's last frames would see padding instead of its own reflection and its embedding would
@@ -25,7 +30,9 @@ torch.Size([2, 192])
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 from pathlib import Path
 from typing import Optional
 
@@ -109,10 +116,13 @@ class EcapaEncoder(SpeakerEncoder):
     device : str or torch.device
         ``'cpu'``, ``'cuda'``, ``'cuda:N'``.
     weights_sha256 : str, optional
-        Fingerprint for the cache key (``EcapaWeights.fingerprint``); hashed here when not given.
+        SHA-256 of ``embedding_model.ckpt`` (``EcapaWeights.fingerprint``), for the cache key and the
+        report; hashed here when not given.
     normalize_embeddings : bool
-        Subtract the global embedding mean (``mean_var_norm_emb``) as ``encode_batch(normalize=True)``
-        does (default). ``False`` gives ``encode_batch(normalize=False)`` and the name ``ecapa-raw``.
+        ``False`` (default): ``encode_batch(wavs, wav_lens)`` as SpeechBrain's verification uses it,
+        name ``ecapa``. ``True``: also subtract the global embedding mean (``mean_var_norm_emb``) as
+        ``encode_batch(..., normalize=True)`` does, name ``ecapa-norm`` (a different embedding space:
+        it has its own cache key and no identity calibration).
     """
 
     sample_rate = 16000
@@ -120,20 +130,21 @@ class EcapaEncoder(SpeakerEncoder):
     max_chunk_s = MAX_CHUNK_S
 
     def __init__(self, folder: str | os.PathLike, *, device="cpu", weights_sha256: Optional[str] = None,
-                 normalize_embeddings: bool = True):
+                 normalize_embeddings: bool = False):
         self.folder = Path(folder)
         modules = load_ecapa_modules(self.folder)
         self.compute_features = modules["compute_features"]
         self.mean_var_norm = modules["mean_var_norm"]
         self.embedding_model = modules["embedding_model"]
         self.mean_var_norm_emb = modules.get("mean_var_norm_emb") if normalize_embeddings else None
-        self.name = "ecapa" if normalize_embeddings else "ecapa-raw"
+        self.name = "ecapa-norm" if normalize_embeddings else "ecapa"
         self.dim = int(self.embedding_model.fc.conv.out_channels)
         if weights_sha256 is None:
-            names = ["embedding_model.ckpt", "mean_var_norm_emb.ckpt"]
-            from .weights import EcapaWeights
-
-            weights_sha256 = EcapaWeights(self.folder, {n: file_sha256(self.folder / n) for n in names}).fingerprint
+            weights_sha256 = file_sha256(self.folder / "embedding_model.ckpt")
+        if normalize_embeddings:
+            # This variant also depends on the embedding statistics: fingerprint both files.
+            norm_sha = file_sha256(self.folder / "mean_var_norm_emb.ckpt")
+            weights_sha256 = hashlib.sha256(f"{weights_sha256}:{norm_sha}".encode("ascii")).hexdigest()
         self.weights_sha256 = weights_sha256
 
         stft = self.compute_features.compute_STFT
@@ -142,7 +153,9 @@ class EcapaEncoder(SpeakerEncoder):
         self.hop_samples = int(stft.hop_length)  # SpeechBrain converts its milliseconds to samples
 
         # Convolutions whose "same" reflection padding must see each clip's own frames.
-        self._reflect_index: Optional[torch.Tensor] = None
+        # The reflection index of the batch being embedded, per thread, so one encoder may serve
+        # several threads (e.g. inference overlapped with decoding) without mixing up batches.
+        self._state = threading.local()
         self._max_reach = 0
         from speechbrain.nnet.CNN import Conv1d as SBConv1d
 
@@ -171,7 +184,7 @@ class EcapaEncoder(SpeakerEncoder):
         return self
 
     def _reflect_own_frames(self, module, args):
-        index = self._reflect_index
+        index = getattr(self._state, "reflect_index", None)
         if index is None:
             return None
         x = args[0]  # [B, C, L]
@@ -210,11 +223,11 @@ class EcapaEncoder(SpeakerEncoder):
             t = torch.arange(length).unsqueeze(0)
             last = (frames - 1).unsqueeze(1)
             index = torch.where(t <= last, t, (2 * last - t).clamp(min=0))
-            self._reflect_index = index.to(self.device)
+            self._state.reflect_index = index.to(self.device)
             try:
                 emb = self.embedding_model(feats, self._relative(frames, length))
             finally:
-                self._reflect_index = None
+                self._state.reflect_index = None
         emb = emb.float()  # [B, 1, D]
         if self.mean_var_norm_emb is not None:
             with autocast_off:

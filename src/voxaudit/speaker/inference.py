@@ -2,7 +2,8 @@
 
 The encoder maps one padded batch to embeddings; this module owns everything around it (pyannote's
 *inference*): buffering, sorting by length, batching, chunking long clips, lengthening very short
-ones, device placement, ``torch.inference_mode``, optional reduced precision and thread settings.
+ones, device placement, ``torch.inference_mode``, precision, threads, and overlapping the reading of
+clips with the network.
 
 How clips are batched
 ---------------------
@@ -11,6 +12,27 @@ cut into segments, sorted by length, and grouped longest first into batches of a
 segments and ``max_batch_s`` seconds of padded audio. Each batch is zero-padded to its longest segment
 and passed with relative lengths. Both encoders ignore padding exactly, so a clip's embedding does not
 depend on what it was batched with (tests hold it to cosine >= 0.9999 against a batch of one).
+
+Overlap and threads
+-------------------
+Batches run on ``streams`` background threads while the calling thread keeps reading the next window
+from ``items`` (in a scan that is what drives decoding and measuring in the worker processes), so
+reading overlaps inference; at most two windows are held at once, so memory stays bounded whatever
+the number of clips. On CPU each stream runs its operators single-threaded
+(``torch.set_num_threads(1)``, process-wide) and ``streams`` defaults to the number of usable cores:
+independent clips on independent cores. Profiling on a 2-core machine (``scripts/bench.py``) showed why:
+ECAPA-TDNN's operators on one clip are too small for OpenMP's two-thread fork/join to pay off, and
+when other processes share the cores (the scan's own decode workers) one descheduled OpenMP thread
+stalls the other at every barrier (2-5x slower); two single-threaded streams do not wait on each other.
+On CUDA one stream overlaps host work (padding, pinned copies) with the GPU.
+
+Precision
+---------
+``half='auto'`` (the default) runs the network under bfloat16 autocast where the hardware computes
+bf16 natively (CPUs with AVX-512 BF16 or AMX, CUDA devices with bf16 support), else float32. The
+front end (Fbank, normalisation) and the final statistics stay float32. Measured on ECAPA-TDNN against
+SpeechBrain float32 one file at a time: cosine >= 0.99997 (every clip of ../shared/speech); see
+``scripts/bench.py``. ``half=False`` forces float32; ``'fp16'`` is CUDA-only and opt-in.
 
 Short and long clips
 --------------------
@@ -22,12 +44,6 @@ Short and long clips
   length-weighted mean of the chunk embeddings, L2-normalised. Memory therefore stays bounded for
   10-minute clips; for such clips the result is an average rather than SpeechBrain's single pass.
 
-Defaults (measured, see ``scripts/bench_embeddings.py``)
---------------------------------------------------------
-On CPU, ECAPA runs fastest one clip at a time (batch 1: padding costs more than batching saves), GE2E
-batches its 1.6 s windows across clips (batch 16). On CUDA both batch 32. Precision is float32 unless
-``half`` is asked for: reduced precision is opt-in because it moves embeddings (see the benchmark).
-
 >>> inf = EmbeddingInference(encoder)                                  # doctest: +SKIP
 >>> for key, vector in inf.embed_many([("a", wav_a), ("b", wav_b)]):  # doctest: +SKIP
 ...     print(key, vector.shape)
@@ -37,6 +53,11 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import queue
+import threading
+from collections import deque
+from concurrent.futures import Future
 from typing import Hashable, Iterable, Iterator, Optional, Union
 
 import numpy as np
@@ -45,14 +66,16 @@ import torch
 from ..errors import ParameterError
 from .base import SpeakerEncoder
 
-__all__ = ["EmbeddingInference", "default_batch_size"]
+__all__ = ["EmbeddingInference", "default_batch_size", "resolve_precision", "cpu_has_native_bf16",
+           "usable_cores"]
 
-# Measured on the development machines (scripts/bench_embeddings.py).
+# Segments per forward pass, measured with scripts/bench.py. CPU: ECAPA one clip per pass per stream
+# (padding costs more than batching saves); GE2E batches its fixed 1.6 s windows across clips.
 _DEFAULT_BATCH = {
     ("cpu", "ecapa"): 1,
     ("cpu", "ge2e"): 16,
     ("cuda", "ecapa"): 32,
-    ("cuda", "ge2e"): 32,
+    ("cuda", "ge2e"): 64,
 }
 
 
@@ -63,14 +86,50 @@ def default_batch_size(encoder: SpeakerEncoder, device: torch.device) -> int:
     return _DEFAULT_BATCH.get((kind, family), 1 if kind == "cpu" else 16)
 
 
-def _precision(half, device: torch.device) -> Optional[torch.dtype]:
-    """None (float32) or the autocast dtype for ``half``: False/None/'fp32', True, 'bf16', 'fp16'."""
-    if half is None or half is False:
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def cpu_has_native_bf16() -> bool:
+    """True where the CPU computes bfloat16 natively (AVX-512 BF16 or AMX), so bf16 autocast is faster
+    than float32; elsewhere oneDNN emulates bf16 and it is slower."""
+    flags = ""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = line
+                    break
+    except OSError:  # pragma: no cover - not Linux
+        return False
+    native = any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
+    try:
+        return native and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # pragma: no cover - torch without oneDNN
+        return False
+
+
+def resolve_precision(half, device) -> Optional[torch.dtype]:
+    """The autocast dtype for ``half`` on ``device``, or None for float32.
+
+    ``half``: ``'auto'``/None (bf16 where native, else float32), False/``'fp32'`` (float32), True
+    (bf16 where supported, else fp16 on CUDA, bf16 on CPU), ``'bf16'``, ``'fp16'`` (CUDA only).
+    """
+    device = torch.device(device)
+    if half is None or (isinstance(half, str) and half.lower() == "auto"):
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+        return torch.bfloat16 if device.type == "cpu" and cpu_has_native_bf16() else None
+    if half is False:
         return None
-    spec = str(half).lower() if not isinstance(half, bool) else "auto"
+    spec = "true" if half is True else str(half).lower()
     if spec in ("fp32", "float32", "false", "no", "off", "0"):
         return None
-    if spec in ("auto", "true", "yes", "on", "1", "half"):
+    if spec in ("true", "yes", "on", "1", "half"):
         if device.type == "cuda":
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.bfloat16
@@ -80,11 +139,53 @@ def _precision(half, device: torch.device) -> Optional[torch.dtype]:
         if device.type != "cuda":
             raise ParameterError(f"half={half!r}: float16 autocast needs a CUDA device; use 'bf16' on CPU")
         return torch.float16
-    raise ParameterError(f"half must be False, True, 'bf16' or 'fp16', got {half!r}")
+    raise ParameterError(f"half must be 'auto', False, True, 'bf16' or 'fp16', got {half!r}")
+
+
+# Kept for callers of the earlier private name.
+_precision = resolve_precision
+
+
+class _Streams:
+    """``count`` daemon threads that run batches, each inside one long-lived inference/autocast
+    context (so autocast's cache of reduced-precision weights lives as long as the thread)."""
+
+    def __init__(self, run, count: int, device: torch.device, dtype: Optional[torch.dtype]):
+        self._run = run
+        self._jobs: "queue.Queue" = queue.Queue()
+        self._threads = [threading.Thread(target=self._loop, args=(device, dtype), daemon=True,
+                                          name=f"voxaudit-embed-{i}") for i in range(count)]
+        for thread in self._threads:
+            thread.start()
+
+    def _loop(self, device: torch.device, dtype) -> None:
+        precision = (torch.autocast(device_type=device.type, dtype=dtype) if dtype is not None
+                     else contextlib.nullcontext())
+        with torch.inference_mode(), precision:
+            while True:
+                job = self._jobs.get()
+                if job is None:
+                    return
+                future, args = job
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    future.set_result(self._run(*args))
+                except BaseException as error:  # handed to the caller, raised there
+                    future.set_exception(error)
+
+    def submit(self, *args) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, args))
+        return future
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
 
 
 class EmbeddingInference:
-    """Embed many clips with one encoder: batching, device, precision.
+    """Embed many clips with one encoder: batching, device, precision, threads.
 
     Parameters
     ----------
@@ -93,30 +194,35 @@ class EmbeddingInference:
         Move the encoder there first; default: where the encoder already is.
     batch_size : int, optional
         Segments per forward pass; default :func:`default_batch_size` (measured per device).
-    half : bool or {'bf16', 'fp16'}
-        Opt-in autocast: ``True`` picks bf16 where supported (fp16 on older GPUs; bf16 on CPU).
-        Default float32, which is numerically faithful to the reference implementations.
+    half : 'auto', bool, 'bf16' or 'fp16'
+        Autocast precision of the network (see the module notes). Default ``'auto'``: bf16 where the
+        hardware computes it natively (cosine >= 0.9999 to float32, measured), else float32.
+    streams : int, optional
+        Batches run concurrently on this many threads. Default: on CPU the usable cores (and then each
+        stream's operators run single-threaded: ``torch.set_num_threads(1)``, process-wide); on CUDA 1.
     window : int
         Clips buffered and sorted by length before batching (bounds latency and memory).
     max_window_s : float
-        Seconds of audio buffered at most (a window of long clips closes early).
+        Seconds of audio buffered per window at most (a window of long clips closes early); at most
+        two windows are held at once.
     max_batch_s : float
         Seconds of *padded* audio per batch at most (batch rows x longest row).
     max_chunk_s : float, 'auto' or None
         Clips longer than this are embedded in chunks and averaged; ``'auto'`` takes the encoder's
         ``max_chunk_s``; ``None`` never chunks.
     num_threads : int, optional
-        Set ``torch.set_num_threads`` (process-wide) before the first batch.
+        Intra-op threads per stream (``torch.set_num_threads``, process-wide); default 1 on CPU with
+        several streams, else left as it is.
 
     Notes
     -----
-    Embeddings come back as float32 numpy ``[D]`` arrays of unit length.
+    Embeddings come back as float32 numpy ``[D]`` arrays of unit length, in input order.
     """
 
     def __init__(self, encoder: SpeakerEncoder, *, device=None, batch_size: Optional[int] = None,
-                 half: Union[bool, str, None] = False, window: int = 64, max_window_s: float = 1800.0,
-                 max_batch_s: float = 320.0, max_chunk_s: Union[float, str, None] = "auto",
-                 num_threads: Optional[int] = None):
+                 half: Union[bool, str, None] = "auto", streams: Optional[int] = None, window: int = 64,
+                 max_window_s: float = 600.0, max_batch_s: float = 320.0,
+                 max_chunk_s: Union[float, str, None] = "auto", num_threads: Optional[int] = None):
         if device is not None:
             encoder.to(torch.device(device))
         self.encoder = encoder
@@ -124,7 +230,7 @@ class EmbeddingInference:
         self.batch_size = int(batch_size) if batch_size else default_batch_size(encoder, self.device)
         if self.batch_size < 1:
             raise ParameterError(f"batch_size must be >= 1, got {batch_size!r}")
-        self.autocast_dtype = _precision(half, self.device)
+        self.autocast_dtype = resolve_precision(half, self.device)
         if int(window) < 1:
             raise ParameterError(f"window must be >= 1, got {window!r}")
         self.window = int(window)
@@ -138,42 +244,78 @@ class EmbeddingInference:
         self.max_chunk_samples = int(float(chunk) * rate) if chunk else None
         if self.max_chunk_samples is not None and self.max_chunk_samples < max(encoder.min_samples, 1):
             raise ParameterError(f"max_chunk_s={max_chunk_s!r} is shorter than the encoder's minimum clip")
+        on_cpu = self.device.type == "cpu"
+        if streams is None:
+            streams = usable_cores() if on_cpu else 1
+        if int(streams) < 1:
+            raise ParameterError(f"streams must be >= 1, got {streams!r}")
+        self.streams = int(streams)
+        if num_threads is None and on_cpu and self.streams > 1:
+            num_threads = 1
         if num_threads is not None:
+            if int(num_threads) < 1:
+                raise ParameterError(f"num_threads must be >= 1, got {num_threads!r}")
             torch.set_num_threads(int(num_threads))
+
+    @property
+    def precision(self) -> str:
+        """``'fp32'``, ``'bf16'`` or ``'fp16'``: what the network runs in."""
+        return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.autocast_dtype]
 
     # -- public ----------------------------------------------------------------------------------------
     def embed_many(self, items: Iterable[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, np.ndarray]]:
-        """Embed ``(key, samples)`` pairs; yield ``(key, embedding)`` once per pair.
+        """Embed ``(key, samples)`` pairs; yield ``(key, embedding)`` once per pair, in input order.
 
         Parameters
         ----------
         items : iterable of (key, np.ndarray)
             ``samples``: mono float32 at the encoder's rate (16 kHz), full scale 1.0, at least one
-            sample. Consumed lazily, ``window`` clips at a time.
+            sample. Consumed lazily, ``window`` clips at a time, while the previous window is embedded.
 
         Yields
         ------
         (key, np.ndarray)
-            The float32 ``[D]`` unit-length embedding, in input order within each window (and windows
-            in input order, so overall in input order).
+            The float32 ``[D]`` unit-length embedding.
 
         Raises
         ------
         ParameterError
-            A clip that is empty, not 1-D or not finite (raised when it is read; clips of earlier
-            windows have already been yielded).
+            A clip that is empty, not 1-D or not finite (raised when it is read, after the clips read
+            before it have been yielded).
         """
-        buffer: list[tuple[Hashable, np.ndarray]] = []
-        buffered = 0
-        for key, samples in items:
-            wav = self._check(key, samples)
-            buffer.append((key, wav))
-            buffered += wav.size
-            if len(buffer) >= self.window or buffered >= self.max_window_samples:
-                yield from self._run_window(buffer)
-                buffer, buffered = [], 0
-        if buffer:
-            yield from self._run_window(buffer)
+        streams = _Streams(self._forward, self.streams, self.device, self.autocast_dtype)
+        pending: deque = deque()  # windows submitted, oldest first: (clips, owners, segments, futures)
+        try:
+            buffer: list[tuple[Hashable, np.ndarray]] = []
+            buffered = 0
+            # A small first window gets the streams working early; later windows are full size.
+            limit = min(self.window, 2 * self.streams * self.batch_size)
+            try:
+                for key, samples in items:
+                    wav = self._check(key, samples)
+                    buffer.append((key, wav))
+                    buffered += wav.size
+                    if len(buffer) >= limit or buffered >= self.max_window_samples:
+                        pending.append(self._submit_window(streams, buffer))
+                        buffer, buffered, limit = [], 0, self.window
+                        # Keep one window running while the next is read; collect the older one.
+                        while len(pending) > 1:
+                            yield from self._collect(*pending.popleft())
+            except ParameterError:
+                while pending:
+                    yield from self._collect(*pending.popleft())
+                if buffer:
+                    yield from self._collect(*self._submit_window(streams, buffer))
+                raise
+            if buffer:
+                pending.append(self._submit_window(streams, buffer))
+            while pending:
+                yield from self._collect(*pending.popleft())
+        finally:
+            for window in pending:
+                for future in window[3]:
+                    future.cancel()
+            streams.close()
 
     def embed(self, samples: np.ndarray) -> np.ndarray:
         """Embed one clip; returns its float32 ``[D]`` unit-length embedding."""
@@ -218,32 +360,35 @@ class EmbeddingInference:
             yield batch
 
     def _forward(self, segments: list[np.ndarray]) -> np.ndarray:
+        """One padded batch through the encoder (runs on a stream thread, inside its autocast)."""
         longest = max(s.size for s in segments)
-        wavs = torch.zeros(len(segments), longest, dtype=torch.float32)
+        cuda = self.device.type == "cuda"
+        wavs = torch.zeros(len(segments), longest, dtype=torch.float32, pin_memory=cuda)
         for row, segment in enumerate(segments):
             wavs[row, :segment.size] = torch.from_numpy(segment)
         lengths = torch.tensor([s.size / longest for s in segments], dtype=torch.float32)
-        if self.device.type == "cuda":
-            wavs = wavs.pin_memory().to(self.device, non_blocking=True)
-        if self.autocast_dtype is None:
-            precision = contextlib.nullcontext()
-        else:
-            precision = torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype)
-        with torch.inference_mode(), precision:
-            out = self.encoder.embed(wavs, lengths)
+        if cuda:
+            wavs = wavs.to(self.device, non_blocking=True)
+            lengths = lengths.to(self.device, non_blocking=True)
+        out = self.encoder.embed(wavs, lengths)
         return out.float().cpu().numpy()
 
-    def _run_window(self, clips: list[tuple[Hashable, np.ndarray]]) -> Iterator[tuple[Hashable, np.ndarray]]:
+    def _submit_window(self, streams: _Streams, clips: list[tuple[Hashable, np.ndarray]]):
         owners: list[int] = []
         segments: list[np.ndarray] = []
         for index, (_, wav) in enumerate(clips):
             for segment in self._segments(wav):
                 owners.append(index)
                 segments.append(segment)
-        vectors = np.zeros((len(segments), int(self.encoder.dim)), dtype=np.float32)
-        for batch in self._batches([s.size for s in segments]):
-            vectors[batch] = self._forward([segments[i] for i in batch])
+        # Longest batches first: the streams finish together (longest-processing-time-first).
+        batches = list(self._batches([s.size for s in segments]))
+        futures = [streams.submit([segments[i] for i in batch]) for batch in batches]
+        return clips, owners, segments, futures, batches
 
+    def _collect(self, clips, owners, segments, futures, batches) -> Iterator[tuple[Hashable, np.ndarray]]:
+        vectors = np.zeros((len(segments), int(self.encoder.dim)), dtype=np.float32)
+        for batch, future in zip(batches, futures):
+            vectors[batch] = future.result()
         sums = np.zeros((len(clips), vectors.shape[1]), dtype=np.float64)
         for owner, segment, vector in zip(owners, segments, vectors):
             sums[owner] += segment.size * vector.astype(np.float64)

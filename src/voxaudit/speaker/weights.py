@@ -18,7 +18,7 @@ modification time) in ``<cache>/voxaudit/file-hashes.json``; a changed file is h
 
 Unverified checkpoints (a test fixture, a fine-tuned model) load only through the explicit
 ``verify=False`` argument, which no environment variable or file can switch on. The embedding is then
-fingerprinted by its actual hashes and a notice says the weights are not the published ones.
+fingerprinted by its actual SHA-256 and a notice says the weights are not the published ones.
 
 >>> from voxaudit.speaker.weights import load_encoder
 >>> encoder, notice = load_encoder("auto", device="cpu")      # doctest: +SKIP
@@ -189,9 +189,10 @@ class EcapaWeights:
 
     @property
     def fingerprint(self) -> str:
-        """One SHA-256 over the required files' hashes: what the embedding depends on (cache key)."""
-        text = "".join(f"{name}:{self.sha256[name]}\n" for name in sorted(self.sha256))
-        return hashlib.sha256(text.encode("ascii")).hexdigest()
+        """What the embedding depends on (cache key, ``summary.encoder_weights_sha256``): the SHA-256 of
+        ``embedding_model.ckpt``, so for the published model it equals the published checksum
+        (``0575cb64...``) and a user can compare it with ``sha256sum``."""
+        return self.sha256["embedding_model.ckpt"]
 
 
 def _holds_weights(folder: Path) -> Optional[Path]:
@@ -459,7 +460,7 @@ def load_encoder(name: str = "auto", *, model_dir: str | os.PathLike | None = No
             raise WeightsNotFoundError(f"{missing}. {how}") from None
         from .ge2e import GE2EEncoder
 
-        return GE2EEncoder(device=dev), f"{missing}; using ge2e (offline GE2E). {how}"
+        return GE2EEncoder(device=dev), f"{missing}; using ge2e (to add them: models/README.md)"
     from .ecapa import EcapaEncoder
 
     encoder = EcapaEncoder(weights.folder, device=dev, weights_sha256=weights.fingerprint)

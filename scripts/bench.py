@@ -1,0 +1,401 @@
+#!/usr/bin/env python
+"""voxaudit speed, measured against the baselines a user would write, all in one run.
+
+Parts (``--parts``, default all):
+
+* ``ecapa``: ECAPA-TDNN embeddings, x real time. Baseline: SpeechBrain
+  ``EncoderClassifier.from_hparams(...)`` + ``encode_batch(wav, normalize=True)`` one file at a time,
+  ``torch.set_num_threads(--threads)``. voxaudit: ``EmbeddingInference`` with its defaults (and in
+  float32 for reference). Same weights: a randomly initialised checkpoint in SpeechBrain's layout
+  (tests/ecapa_fixture.py; speed does not depend on the weight values). Cosine of every clip's pair.
+* ``ge2e``: GE2E embeddings. Baseline: resemblyzer ``VoiceEncoder().embed_utterance(preprocess_wav(wav,
+  source_sr=16000))`` one file at a time; both get the same 16 kHz arrays (decoding is not timed).
+* ``signal``: runs ``scripts/bench_signal.py`` (its own baseline inside), one core.
+* ``scan``: end-to-end ``voxaudit scan`` as a subprocess at 1x and ``--scale`` x the set, x real time,
+  wall time for one hour of audio (extrapolated), and peak memory of the whole process tree (sampled
+  from /proc every 0.1 s) plus the largest single process (``ru_maxrss``). The larger set is made of
+  copies whose last sample differs by one LSB, so every copy has a new content hash and is really
+  decoded, measured and embedded (the embedding cache is fresh and cannot make repeats free).
+
+Timings on a shared machine are noisy: variants of one part run interleaved, ``--repeat`` times, and
+the best run of each is reported with the ratio to the baseline of the same run.
+
+Usage::
+
+    HF_HUB_OFFLINE=1 python scripts/bench.py [--minutes 5] [--scan-minutes 5] [--scale 10]
+        [--threads N] [--repeat 2] [--parts ecapa,ge2e,signal,scan] [--scan-encoder ecapa|ge2e]
+
+Reads ../shared/speech (or ``--speech``); writes only to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+DEFAULT_SPEECH = Path(os.environ.get("VOXAUDIT_SPEECH_DIR", ROOT.parent / "shared" / "speech"))
+SR = 16000
+
+
+# -- machine and data ---------------------------------------------------------------------------------
+def machine_line() -> str:
+    import torch
+
+    from voxaudit.speaker.inference import cpu_has_native_bf16, usable_cores
+
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            model = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        load = "load average %.2f %.2f %.2f" % os.getloadavg()
+    except OSError:
+        load = ""
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA GPU"
+    return (f"machine: {model}, {usable_cores()} usable cores, torch {torch.__version__}, "
+            f"native bf16 {'yes' if cpu_has_native_bf16() else 'no'}, {gpu}, python "
+            f"{platform.python_version()}; {load}")
+
+
+def manifest(speech: Path) -> list[dict]:
+    with open(speech / "MANIFEST.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def pick_rows(rows: list[dict], minutes: float) -> list[dict]:
+    """Clips spread over the set (every k-th row), repeated when the set is shorter than asked."""
+    want = minutes * 60.0
+    total = sum(float(r["duration_s"]) for r in rows)
+    if want >= total:
+        reps = int(want // total)
+        out = rows * reps
+        rest = want - reps * total
+    else:
+        out, rest = [], want
+    step = max(1, int(total / max(rest, 1e-9)) // 2) if rest < total else 1
+    got = 0.0
+    for row in rows[::step] + rows:
+        if got >= rest:
+            break
+        out.append(row)
+        got += float(row["duration_s"])
+    return out
+
+
+def load_16k(speech: Path, rows: list[dict]) -> list[np.ndarray]:
+    from voxaudit.audio import load_audio
+    from voxaudit.resample import resample
+
+    cache: dict[str, np.ndarray] = {}
+    out = []
+    for row in rows:
+        if row["path"] not in cache:
+            audio = load_audio(speech / row["path"])
+            cache[row["path"]] = resample(audio.samples, orig_sr=audio.sample_rate, target_sr=SR)
+        out.append(cache[row["path"]])
+    return out
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+def cosine(a, b) -> float:
+    a = np.asarray(a, dtype=np.float64).ravel()
+    b = np.asarray(b, dtype=np.float64).ravel()
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def interleaved(variants: dict, repeat: int) -> dict:
+    """Run every variant once to warm up, then ``repeat`` rounds interleaved; best time and output."""
+    best = {name: (float("inf"), None) for name in variants}
+    for name, fn in variants.items():
+        fn()
+    for _ in range(repeat):
+        for name, fn in variants.items():
+            start = time.perf_counter()
+            out = fn()
+            seconds = time.perf_counter() - start
+            if seconds < best[name][0]:
+                best[name] = (seconds, out)
+    return best
+
+
+def report(title: str, best: dict, audio_s: float, baseline: str, cos: dict) -> dict:
+    print(title)
+    base_s = best[baseline][0]
+    ratios = {}
+    for name, (seconds, _) in best.items():
+        ratios[name] = base_s / seconds
+        extra = ""
+        if name in cos:
+            values, against = cos[name]
+            extra = f"  cosine to {against}: min {min(values):.6f} mean {np.mean(values):.6f}"
+        print(f"  {name:<44} {audio_s / seconds:8.1f}x real time  {ratios[name]:5.2f}x baseline{extra}")
+    return ratios
+
+
+# -- parts -------------------------------------------------------------------------------------------
+def bench_ecapa(wavs: list[np.ndarray], args) -> None:
+    import torch
+
+    from ecapa_fixture import build_ecapa_checkpoint, speechbrain_reference
+    from voxaudit.speaker import EmbeddingInference, load_encoder
+
+    tmp = Path(tempfile.mkdtemp(prefix="voxaudit-bench-ecapa-"))
+    try:
+        folder = build_ecapa_checkpoint(tmp / "spkrec-ecapa-voxceleb", seed=0)
+        reference = speechbrain_reference(folder, tmp / "sb")
+        encoder, _ = load_encoder("ecapa", model_dir=folder, device="cpu", verify=False)
+        items = list(enumerate(wavs))
+        audio_s = sum(w.size for w in wavs) / SR
+
+        def speechbrain():
+            torch.set_num_threads(args.threads)
+            with torch.inference_mode():
+                return [reference.encode_batch(torch.from_numpy(w)[None], normalize=True).squeeze().numpy()
+                        for w in wavs]
+
+        def ours(**kwargs):
+            def run():
+                torch.set_num_threads(args.threads)  # EmbeddingInference sets its own
+                inference = EmbeddingInference(encoder, **kwargs)
+                return [v for _, v in inference.embed_many(items)]
+            return run
+
+        default = EmbeddingInference(encoder)
+        label = f"voxaudit default ({default.precision}, {default.streams} streams, batch {default.batch_size})"
+        variants = {f"SpeechBrain encode_batch per file ({args.threads} threads)": speechbrain,
+                    label: ours(), "voxaudit float32 (half=False)": ours(half=False)}
+        if args.extra:
+            variants["voxaudit float32, 1 stream (intra-op threads)"] = ours(half=False, streams=1,
+                                                                              num_threads=args.threads)
+            variants["voxaudit default, batch 8"] = ours(batch_size=8)
+        best = interleaved(variants, args.repeat)
+        base_name = next(iter(variants))
+        base = best[base_name][1]
+        cos = {name: ([cosine(a, b) for a, b in zip(out, base)], "SpeechBrain fp32")
+               for name, (_, out) in best.items() if name != base_name}
+        print(f"\n{len(wavs)} clips, {audio_s / 60:.1f} min of 16 kHz audio")
+        report("ECAPA-TDNN (random weights in SpeechBrain's layout)", best, audio_s, base_name, cos)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench_ge2e(wavs: list[np.ndarray], args) -> None:
+    import torch
+    from resemblyzer import VoiceEncoder, preprocess_wav
+
+    from voxaudit.speaker import EmbeddingInference, load_encoder
+
+    voice = VoiceEncoder("cpu", verbose=False)
+    encoder, _ = load_encoder("ge2e", device="cpu")
+    items = list(enumerate(wavs))
+    audio_s = sum(w.size for w in wavs) / SR
+
+    def resemblyzer():
+        torch.set_num_threads(args.threads)
+        return [voice.embed_utterance(preprocess_wav(w, source_sr=SR)) for w in wavs]
+
+    def ours(**kwargs):
+        def run():
+            torch.set_num_threads(args.threads)
+            return [v for _, v in EmbeddingInference(encoder, **kwargs).embed_many(items)]
+        return run
+
+    default = EmbeddingInference(encoder)
+    label = f"voxaudit default ({default.precision}, {default.streams} streams, batch {default.batch_size})"
+    variants = {f"resemblyzer embed_utterance per file ({args.threads} threads)": resemblyzer,
+                label: ours(), "voxaudit float32 (half=False)": ours(half=False)}
+    best = interleaved(variants, args.repeat)
+    base_name = next(iter(variants))
+    base = best[base_name][1]
+    cos = {name: ([cosine(a, b) for a, b in zip(out, base)], "resemblyzer")
+           for name, (_, out) in best.items() if name != base_name}
+    print()
+    report("GE2E (resemblyzer weights)", best, audio_s, base_name, cos)
+
+
+def bench_signal(args) -> None:
+    print("\nSignal measures (scripts/bench_signal.py, one core):")
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_signal.py"), "--speech", str(args.speech)],
+                          capture_output=True, text=True)
+    for line in proc.stdout.splitlines():
+        print("  " + line)
+    if proc.returncode:
+        print("  bench_signal.py failed:", proc.stderr.strip().splitlines()[-1:] or proc.returncode)
+
+
+def _copy_set(speech: Path, rows: list[dict], dest: Path, scale: int) -> float:
+    """Write ``scale`` copies of the clips; copy k>0 has its last sample changed by one LSB so its
+    content hash differs (really re-embedded). Returns the audio seconds written."""
+    import soundfile as sf
+
+    total = 0.0
+    for copy in range(scale):
+        for n, row in enumerate(rows):
+            src = speech / row["path"]
+            out = dest / f"copy{copy:02d}" / f"{n:05d}_{src.name}"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if copy == 0:
+                os.symlink(src, out)
+            else:
+                data, rate = sf.read(src, dtype="int16", always_2d=True)
+                data[-1, 0] ^= 1 << (copy % 8)
+                sf.write(out, data, rate, subtype="PCM_16")
+            total += float(row["duration_s"])
+    return total
+
+
+_DRIVER = """\
+import sys
+import voxaudit.speaker.weights as w
+_load = w.load_encoder
+w.load_encoder = lambda *a, **k: _load(*a, **{**k, "verify": False})  # random test checkpoint
+from voxaudit.cli import app
+sys.argv = ["voxaudit"] + sys.argv[1:]
+app()
+"""
+
+
+def _tree_rss_bytes(root: int) -> int:
+    """Resident memory of ``root`` and all its descendants (from /proc), bytes."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            pid = int(entry)
+            children.setdefault(int(fields[1]), []).append(pid)
+            rss[pid] = int(fields[21]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_scan(folder: Path, out: Path, args, model_dir: Path | None) -> tuple[float, int, int]:
+    """Run the scan as a subprocess; return (wall s, peak tree RSS bytes, largest process RSS bytes)."""
+    cmd = [sys.executable]
+    if model_dir is not None:
+        cmd += ["-c", _DRIVER, "scan", str(folder), "--encoder", "ecapa", "--model-dir", str(model_dir)]
+    else:
+        cmd += ["-m", "voxaudit.cli", "scan", str(folder), "--encoder", args.scan_encoder]
+    cmd += ["--out", str(out), "--cache", str(out / "fresh-cache.sqlite")] + args.scan_args
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    peak = 0
+    stop = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss_bytes(proc.pid))
+            stop.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    stop.set()
+    sampler.join()
+    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    if proc.returncode != 0:
+        raise SystemExit(f"scan failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
+    return wall, peak, max(largest, before * 1024)
+
+
+def bench_scan(args) -> None:
+    rows = pick_rows(manifest(args.speech), args.scan_minutes)
+    tmp = Path(tempfile.mkdtemp(prefix="voxaudit-bench-scan-"))
+    try:
+        model_dir = None
+        if args.scan_encoder == "ecapa":
+            from ecapa_fixture import build_ecapa_checkpoint
+
+            model_dir = build_ecapa_checkpoint(tmp / "model" / "spkrec-ecapa-voxceleb", seed=0)
+        print(f"\nEnd-to-end `voxaudit scan` (encoder {args.scan_encoder}, fresh cache, subprocess; "
+              f"extra args {args.scan_args or 'none'})")
+        results = {}
+        for scale in (1, args.scale):
+            folder = tmp / f"set{scale}x"
+            audio_s = _copy_set(args.speech, rows, folder, scale)
+            wall, peak, largest = run_scan(folder, tmp / f"out{scale}x", args, model_dir)
+            results[scale] = (audio_s, wall, peak)
+            print(f"  {scale:>3}x: {len(rows) * scale:5d} clips, {audio_s / 60:6.1f} min audio, {wall:7.1f} s "
+                  f"-> {audio_s / wall:6.1f}x real time, 1 h of audio in {3600 / (audio_s / wall) / 60:5.2f} min "
+                  f"(extrapolated); peak RSS tree {peak / 2**20:7.0f} MiB, largest process "
+                  f"{largest / 2**20:6.0f} MiB")
+            shutil.rmtree(folder, ignore_errors=True)
+        ratio = results[args.scale][2] / results[1][2]
+        print(f"  peak RSS {args.scale}x / 1x = {ratio:.2f} (target <= 1.3)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    import torch
+
+    from voxaudit.speaker.inference import usable_cores
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--speech", type=Path, default=DEFAULT_SPEECH)
+    parser.add_argument("--minutes", type=float, default=3.0, help="audio per embedding benchmark")
+    parser.add_argument("--scan-minutes", type=float, default=5.0, help="audio of the 1x scan set")
+    parser.add_argument("--scale", type=int, default=10, help="the larger scan set, in copies of the 1x set")
+    parser.add_argument("--threads", type=int, default=usable_cores(), help="torch threads of the baselines")
+    parser.add_argument("--repeat", type=int, default=2, help="interleaved rounds per variant (best kept)")
+    parser.add_argument("--parts", default="ecapa,ge2e,signal,scan")
+    parser.add_argument("--scan-encoder", choices=("ecapa", "ge2e"), default="ecapa")
+    parser.add_argument("--scan-args", nargs=argparse.REMAINDER, default=[],
+                        help="extra arguments for voxaudit scan (last on the line)")
+    parser.add_argument("--extra", action="store_true", help="also the ablation variants")
+    args = parser.parse_args()
+    parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    unknown = parts - {"ecapa", "ge2e", "signal", "scan"}
+    if unknown:
+        parser.error(f"unknown parts: {sorted(unknown)}")
+    if not (args.speech / "MANIFEST.csv").is_file():
+        raise SystemExit(f"no speech set at {args.speech} (MANIFEST.csv missing)")
+    torch.set_num_threads(args.threads)
+
+    print(machine_line())
+    if parts & {"ecapa", "ge2e"}:
+        wavs = load_16k(args.speech, pick_rows(manifest(args.speech), args.minutes))
+        if "ecapa" in parts:
+            bench_ecapa(wavs, args)
+        if "ge2e" in parts:
+            bench_ge2e(wavs, args)
+    if "signal" in parts:
+        bench_signal(args)
+    if "scan" in parts:
+        bench_scan(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,490 @@
+"""A live recording session: analyse each take as it arrives, judge the set as it grows.
+
+Everything here reuses the scan's stages through their public functions; nothing is measured or judged
+in a second way:
+
+- per take: :func:`voxaudit.pipeline.process_clip` (decode, measure, judge, 16 kHz audio for the
+  encoder), the speaker encoder (:func:`voxaudit.speaker.load_encoder`, loaded once per server process)
+  and :func:`voxaudit.report.plots.clip_picture_data` (waveform, silences, spectrogram);
+- per session: :func:`voxaudit.signal.findings.judge_metrics` (findings in the page's language),
+  :func:`voxaudit.speaker.consistency.analyse_set` (one voice or not, against the session's own takes
+  or a loaded :class:`voxaudit.profile.Profile`), :func:`voxaudit.select.choose_reference`, and for the
+  downloads :func:`voxaudit.report.outputs.write_outputs` (report.json, clips.csv, keep.list,
+  rejected.list, profile.json, report.html), exactly as ``voxaudit scan`` writes them.
+
+A take's stored analysis holds what does not depend on the other takes (metrics, embedding, picture
+data); identity verdicts, ``speaker_mismatch`` findings and quality scores are derived from the whole
+session each time it changes, so deleting a take or loading a profile re-judges every take.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import os
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from ..config import Config
+from ..errors import ParameterError
+from ..model import ClipResult, ClipSource, SEVERITY_RANK
+from .store import EXTENSIONS, TakeStore, now_iso
+from .upload import ReceivedFile, UploadError
+
+log = logging.getLogger("voxaudit.serve")
+
+# A session is judged for one voice from this many takes on (analyse_set's own minimum).
+MIN_TAKES_FOR_IDENTITY = 5
+# Default upload limit in bytes (10 minutes of 48 kHz 24-bit stereo is about 170 MB; a take is shorter).
+DEFAULT_MAX_UPLOAD_BYTES = 100 * 1000 * 1000
+# Exports the page may download, and their media types.
+EXPORTS = {"report.json": "application/json", "report.html": "text/html; charset=utf-8",
+           "keep.list": "text/plain; charset=utf-8", "rejected.list": "text/plain; charset=utf-8",
+           "clips.csv": "text/csv; charset=utf-8", "profile.json": "application/json"}
+
+# -- the encoder: one per server process ---------------------------------------------------------------
+
+_ENCODERS: dict[tuple, "LoadedEncoder"] = {}
+_ENCODERS_LOCK = threading.Lock()
+
+
+@dataclass
+class LoadedEncoder:
+    """A speaker encoder with its inference wrapper; ``lock`` serialises forward passes."""
+
+    encoder: Any
+    inference: Any
+    notice: Optional[str]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def key(self) -> dict:
+        return {"name": self.encoder.name, "weights_sha256": self.encoder.weights_sha256,
+                "dim": int(self.encoder.dim)}
+
+    def embed(self, wav16k: np.ndarray) -> np.ndarray:
+        with self.lock:
+            return self.inference.embed(wav16k)
+
+
+def shared_encoder(name: str = "auto", *, model_dir: Optional[str] = None, device: str = "auto") -> LoadedEncoder:
+    """The encoder for these settings, loaded on first use and then shared by every session of this
+    process (the weights are read once). Never downloads: a server does not reach the network."""
+    key = (name, model_dir, device)
+    with _ENCODERS_LOCK:
+        loaded = _ENCODERS.get(key)
+        if loaded is None:
+            from ..speaker import EmbeddingInference, load_encoder
+
+            encoder, notice = load_encoder(name, model_dir=model_dir, device=device, allow_download=False)
+            loaded = LoadedEncoder(encoder, EmbeddingInference(encoder), notice)
+            _ENCODERS[key] = loaded
+        return loaded
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+
+def take_verdict(findings: list[dict]) -> str:
+    """``"re-record"`` with any error (signal or voice), ``"check"`` with warnings only, else ``"keep"``."""
+    worst = max((SEVERITY_RANK.get(f.get("severity"), 0) for f in findings), default=-1)
+    return "re-record" if worst >= 2 else "check" if worst == 1 else "keep"
+
+
+def _finite(value: Any) -> Optional[float]:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if np.isfinite(value) else None
+
+
+@dataclass
+class SessionView:
+    """The session as judged now: one ClipResult per take (in upload order) and the set's verdict."""
+
+    version: tuple
+    records: list[dict]
+    clips: list[ClipResult]
+    matrix: Optional[np.ndarray]
+    analysis: Any
+    summary: dict
+    takes: list[dict]
+
+    def take(self, take_id: str) -> Optional[dict]:
+        return next((t for t in self.takes if t["id"] == take_id), None)
+
+
+class Session:
+    """One project folder served to the browser.
+
+    Parameters
+    ----------
+    project_dir : path-like
+        The session's folder (created when missing; an existing one is resumed).
+    lang : {'en', 'zh'}
+        Default language of findings and hints (each request may ask for the other).
+    config : Config, optional
+        Thresholds (default: the built-in table).
+    encoder, model_dir, device :
+        Speaker encoder settings, as for ``voxaudit scan``.
+    profile_path : path-like, optional
+        A ``profile.json`` to judge takes against; copied into the project as ``voice-profile.json``.
+    max_upload_bytes : int
+        Largest upload accepted.
+    workers : int
+        Takes analysed at the same time (each in its own thread, off the event loop).
+    identity : bool
+        Embed takes and judge the voice (False: signal quality only).
+    """
+
+    def __init__(self, project_dir: str | os.PathLike, *, lang: str = "en", config: Optional[Config] = None,
+                 encoder: str = "auto", model_dir: Optional[str] = None, device: str = "auto",
+                 profile_path: Optional[str | os.PathLike] = None,
+                 max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, workers: int = 2, identity: bool = True):
+        if lang not in ("en", "zh"):
+            raise ParameterError(f"lang must be 'en' or 'zh', got {lang!r}")
+        if int(max_upload_bytes) < 1:
+            raise ParameterError(f"max_upload_bytes must be >= 1, got {max_upload_bytes!r}")
+        self.store = TakeStore(project_dir)
+        self.lang = lang
+        self.config = config or Config()
+        self.encoder_settings = {"name": encoder, "model_dir": model_dir, "device": device}
+        self.identity = identity
+        self.max_upload_bytes = int(max_upload_bytes)
+        self.executor = ThreadPoolExecutor(max_workers=max(1, int(workers)), thread_name_prefix="voxaudit-take")
+        self.notices: list[str] = []
+        self._encoder: Optional[LoadedEncoder] = None
+        self._encoder_error: Optional[str] = None
+        self._views: dict[str, SessionView] = {}
+        self._export_lock = threading.Lock()
+        self._exported: dict[str, tuple] = {}
+        self.profile = None
+        self.profile_error: Optional[str] = None
+        if profile_path is not None:
+            self.load_profile(profile_path)
+        elif self.store.profile_path.is_file():
+            self._read_profile()
+
+    # -- encoder ---------------------------------------------------------------------------------------
+    def encoder(self) -> Optional[LoadedEncoder]:
+        """The speaker encoder (loaded on first use); None when identity is off or it cannot load."""
+        if not self.identity:
+            return None
+        if self._encoder is None and self._encoder_error is None:
+            try:
+                self._encoder = shared_encoder(**self.encoder_settings)
+            except Exception as error:  # missing weights, a broken install ...: signal checks go on
+                log.warning("speaker encoder unavailable: %s", error)
+                self._encoder_error = str(error)
+                self.notices.append(f"speaker encoder unavailable, voice match is off: {error}")
+                return None
+            if self._encoder.notice and self._encoder.notice not in self.notices:
+                self.notices.append(self._encoder.notice)
+            if self.store.meta.get("encoder") != self._encoder.key:
+                self.store.set_meta(encoder=self._encoder.key)
+        return self._encoder
+
+    def prepare(self) -> None:
+        """Start-up work, run in the background: load the encoder, embed takes whose embedding was made
+        by another encoder, and analyse audio files left without a record by a killed server."""
+        loaded = self.encoder()
+        if loaded is not None:
+            # The first forward pass of a fresh network is several times slower: take it now, not on
+            # the user's first take. (One second of faint noise; the result is thrown away.)
+            noise = np.random.default_rng(0).normal(scale=0.01, size=16000).astype(np.float32)
+            with contextlib.suppress(Exception):
+                loaded.embed(noise)
+            for record in self.store.records():
+                if (record.get("embedding") or {}).get("key") != loaded.key:
+                    with contextlib.suppress(Exception):
+                        self._reembed(record, loaded)
+        for path in self.store.orphans():
+            try:
+                self.analyse(path, name=path.name, fields={"source": "recovered"}, in_place=True)
+                log.info("recovered take %s", path.name)
+            except UploadError as error:
+                log.warning("could not recover %s: %s", path.name, error.message)
+
+    def _reembed(self, record: dict, loaded: LoadedEncoder) -> None:
+        from ..pipeline import process_clip
+
+        path = self.store.audio_path(record)
+        _, wav = process_clip(ClipSource(str(path), record["file"]), self.config, self.lang, True)
+        if wav is not None:
+            vector = loaded.embed(wav)
+            self.store.update(record["id"], embedding={"key": loaded.key, "vector": _vector(vector)})
+
+    # -- voice profile ---------------------------------------------------------------------------------
+    def _read_profile(self) -> None:
+        from ..profile import Profile
+
+        try:
+            self.profile = Profile.from_json(self.store.profile_path)
+            self.profile_error = None
+        except ParameterError as error:
+            self.profile, self.profile_error = None, str(error)
+
+    def load_profile(self, path: str | os.PathLike) -> None:
+        """Judge takes against the profile in ``path`` from now on (copied into the project).
+
+        Raises
+        ------
+        ParameterError
+            When the file is not a voxaudit voice profile, or was made with another encoder.
+        """
+        from ..io import write_json_atomic
+        from ..profile import Profile
+
+        profile = Profile.from_json(path)
+        loaded = self.encoder()
+        if loaded is not None:
+            profile.check_compatible(loaded.encoder.name, loaded.encoder.weights_sha256, dim=int(loaded.encoder.dim))
+        with self.store.lock:
+            write_json_atomic(self.store.profile_path, profile.to_dict())
+            self.profile, self.profile_error = profile, None
+            self.store.version += 1
+
+    def clear_profile(self) -> bool:
+        with self.store.lock:
+            existed = self.store.profile_path.exists()
+            with contextlib.suppress(FileNotFoundError):
+                self.store.profile_path.unlink()
+            self.profile, self.profile_error = None, None
+            self.store.version += 1
+            return existed
+
+    # -- one take --------------------------------------------------------------------------------------
+    def analyse(self, path: Path, *, name: str, fields: Optional[dict] = None, in_place: bool = False) -> dict:
+        """Check, measure, embed and store one uploaded file; returns the stored record.
+
+        Blocking (decode, measures, encoder): call it from a worker thread (:meth:`submit`).
+
+        Raises
+        ------
+        UploadError
+            415 when the file is not audio that can be decoded, 422 when it is too short to measure,
+            409 when the same audio is already a take.
+        """
+        import soundfile as sf
+
+        from ..pipeline import process_clip
+        from ..report.plots import clip_picture_data
+
+        fields = fields or {}
+        # Only audio: decided by decoding the header, never by the name or the declared type.
+        try:
+            info = sf.info(str(path))
+        except Exception as error:  # libsndfile says what it could not read
+            # libsndfile names the file it opened (a scratch path): keep only its reason.
+            reason = re.sub(r"^Error opening .*?: ", "", _short(error))
+            raise UploadError(415, "not_audio", f"not an audio file that can be decoded ({reason})") from None
+        ext = EXTENSIONS.get(str(info.format).upper())
+        if ext is None or info.frames <= 0 or info.samplerate <= 0:
+            raise UploadError(415, "not_audio", f"unsupported audio format {info.format!r} "
+                                                f"(send WAV, FLAC, OGG or MP3)")
+        result, wav16k = process_clip(ClipSource(str(path), name), self.config, self.lang, self.identity)
+        if not result.metrics:
+            finding = result.findings[0] if result.findings else None
+            code = finding.code if finding else "unreadable"
+            status = 422 if code == "too_short" else 415
+            raise UploadError(status, code, finding.message if finding else "cannot decode the audio")
+        duplicate = self.store.find_sha(result.content_sha256)
+        if duplicate is not None and not in_place:
+            raise UploadError(409, "duplicate", f"the same audio is already take {duplicate['id']} "
+                                                f"({duplicate.get('name', '')})")
+        embedding = None
+        loaded = self.encoder() if wav16k is not None else None
+        if loaded is not None:
+            embedding = {"key": loaded.key, "vector": _vector(loaded.embed(wav16k))}
+        picture = clip_picture_data(str(path), metrics=result.metrics)
+        with self.store.lock:
+            if in_place:
+                take_id = path.name.split(".", 1)[0]
+                audio_name, source_path = path.name, None
+            else:
+                duplicate = self.store.find_sha(result.content_sha256)
+                if duplicate is not None:  # arrived while this one was analysed
+                    raise UploadError(409, "duplicate", f"the same audio is already take {duplicate['id']}")
+                take_id = self.store.new_id()
+                audio_name, source_path = f"{take_id}.{ext}", path
+            record = {
+                "id": take_id, "created": now_iso(), "name": name, "file": audio_name,
+                "source": fields.get("source") if fields.get("source") in ("upload", "microphone", "recovered") else "upload",
+                "text": fields.get("text") or None, "bytes": path.stat().st_size,
+                "sha256": result.content_sha256, "audio_format": info.format, "subtype": info.subtype,
+                "metrics": result.metrics, "notes": result.notes, "embedding": embedding, "picture": picture,
+            }
+            return self.store.add(record, source_path)
+
+    def submit(self, received: ReceivedFile):
+        """Analyse an upload in the worker pool; returns a concurrent future of the stored record."""
+        return self.executor.submit(self.analyse, received.path, name=received.name, fields=received.fields)
+
+    # -- the session as judged now ---------------------------------------------------------------------
+    def current_key(self) -> Optional[dict]:
+        """The encoder whose embeddings are compared: the loaded one, else the project's last one."""
+        if self._encoder is not None:
+            return self._encoder.key
+        return self.store.meta.get("encoder") if self.identity else None
+
+    def view(self, lang: Optional[str] = None) -> SessionView:
+        """The session judged in ``lang`` (cached until the next change)."""
+        lang = lang or self.lang
+        with self.store.lock:
+            key = self.current_key()
+            version = (self.store.version, lang, None if key is None else key.get("weights_sha256"))
+            cached = self._views.get(lang)
+            if cached is not None and cached.version == version:
+                return cached
+            records = [copy.deepcopy(r) for r in self.store.records()]
+            profile, profile_error = self.profile, self.profile_error
+        view = self._judge(records, lang, key, profile, profile_error, version)
+        with self.store.lock:
+            self._views[lang] = view
+        return view
+
+    def _judge(self, records: list[dict], lang: str, key: Optional[dict], profile, profile_error,
+               version: tuple) -> SessionView:
+        from ..pipeline import _summarise
+        from ..select import choose_reference
+        from ..signal.findings import judge_metrics, make_finding, quality_score
+
+        clips: list[ClipResult] = []
+        speaker = self.store.meta.get("speaker")
+        for record in records:
+            path = self.store.audio_path(record)
+            source = ClipSource(str(path), f"takes/{record['file']}", speaker=speaker, text=record.get("text"))
+            clip = ClipResult(source=source, metrics=dict(record.get("metrics") or {}),
+                              content_sha256=record.get("sha256"), notes=list(record.get("notes") or []))
+            clip.findings = judge_metrics(clip.metrics, self.config, lang=lang)
+            clip.quality = quality_score(clip.findings, self.config)
+            clips.append(clip)
+
+        summary = _summarise(clips, lang)
+        matrix, analysis = None, None
+        identity_summary: dict[str, Any] = {"identity": bool(self.identity and self._encoder_error is None),
+                                            "min_takes": MIN_TAKES_FOR_IDENTITY}
+        if self.identity and key is not None and clips:
+            from ..speaker.consistency import analyse_set
+
+            matrix = np.full((len(clips), int(key["dim"])), np.nan, dtype=np.float32)
+            for row, record in enumerate(records):
+                embedding = record.get("embedding") or {}
+                if embedding.get("key") == key:
+                    matrix[row] = np.asarray(embedding["vector"], dtype=np.float32)
+            use_profile = profile
+            if profile is not None:
+                try:
+                    profile.check_compatible(key["name"], key["weights_sha256"], dim=int(key["dim"]))
+                except ParameterError as error:
+                    use_profile, profile_error = None, str(error)
+            analysis = analyse_set(matrix, encoder=key["name"], profile=use_profile,
+                                   min_clips=MIN_TAKES_FOR_IDENTITY)
+            for clip, block in zip(clips, analysis.clips):
+                clip.identity = block
+                if block and block.get("outlier"):
+                    # The same finding the scan's identity stage gives an outlier take.
+                    clip.findings.insert(0, make_finding(
+                        "speaker_mismatch", "error", lang=lang, metric="similarity", value=block["similarity"],
+                        threshold=analysis.threshold, reason=block["reason"]))
+                    clip.quality = quality_score(clip.findings, self.config)
+            summary = _summarise(clips, lang)
+            identity_summary.update({
+                "encoder": key["name"], "encoder_weights_sha256": key["weights_sha256"],
+                "embedding_dim": int(key["dim"]),
+                "judged_against": "profile" if use_profile is not None else "set",
+                "n_outliers": analysis.n_outliers, "n_embedded": analysis.n_readable,
+            })
+            identity_summary.update(analysis.summary_dict())
+        if profile_error:
+            identity_summary["profile_error"] = profile_error
+        identity_summary["profile_loaded"] = profile is not None
+        summary.update(identity_summary)
+
+        reference, alternates = choose_reference(clips)
+        by_path = {c.source.display_path: r["id"] for c, r in zip(clips, records)}
+        summary["reference"] = reference
+        summary["reference_alternates"] = alternates
+        summary["reference_id"] = by_path.get(reference)
+        takes = [self._take_dict(record, clip) for record, clip in zip(records, clips)]
+        counts = {"keep": 0, "check": 0, "re-record": 0}
+        for take in takes:
+            counts[take["verdict"]] += 1
+        summary["verdicts"] = counts
+        summary["n_takes"] = len(takes)
+        summary["notices"] = list(self.notices)
+        return SessionView(version=version, records=records, clips=clips, matrix=matrix, analysis=analysis,
+                           summary=summary, takes=takes)
+
+    def _take_dict(self, record: dict, clip: ClipResult) -> dict:
+        findings = [f.to_dict() for f in clip.findings]
+        metrics = clip.metrics
+        return {
+            "id": record["id"], "seq": record.get("seq"), "name": record.get("name"),
+            "created": record.get("created"), "source": record.get("source"), "text": record.get("text"),
+            "file": f"takes/{record['file']}", "audio_url": f"/api/takes/{record['id']}/audio",
+            "bytes": record.get("bytes"), "format": record.get("audio_format"), "subtype": record.get("subtype"),
+            "duration_s": _finite(metrics.get("duration_s")), "quality": round(float(clip.quality), 1),
+            "verdict": take_verdict(findings), "findings": findings, "identity": clip.identity,
+            "metrics": metrics, "notes": clip.notes,
+        }
+
+    def picture(self, record: dict, take: dict) -> Optional[dict]:
+        """The take's picture data, with the hum and cutoff lines only where a finding names them."""
+        picture = record.get("picture")
+        if not picture:
+            return None
+        codes = {f["code"] for f in take["findings"]}
+        picture = dict(picture)
+        if "mains_hum" not in codes:
+            picture["hum"] = None
+        if "narrow_bandwidth" not in codes:
+            picture["bw"] = None
+        return picture
+
+    # -- downloads -------------------------------------------------------------------------------------
+    def export(self, lang: Optional[str] = None) -> dict:
+        """Write the session's report files into ``PROJECT/report/`` (only when something changed) and
+        return the report dict. Blocking: run it in a worker thread."""
+        from ..pipeline import ScanOptions, ScanResult
+        from ..report.outputs import write_outputs
+
+        lang = lang or self.lang
+        with self._export_lock:
+            view = self.view(lang)
+            stamp = self._exported.get("stamp")
+            if stamp == (view.version, lang) and self._exported.get("report") is not None:
+                return self._exported["report"]
+            total_min = float(view.summary.get("total_minutes") or 0.0)
+            options = ScanOptions(lang=lang, config=self.config, identity=self.identity, html=True,
+                                  select_minutes=total_min + 1.0)
+            # write_outputs marks what it keeps and selects on its own copies; give it fresh ones.
+            clips = copy.deepcopy(view.clips)
+            result = ScanResult(clips=clips, summary=copy.deepcopy(view.summary), discovery=None,
+                                embeddings=view.matrix, analysis=view.analysis, notices=list(self.notices))
+            for stale in ("profile.json",):
+                # Only written when the session was judged: never leave an older one behind.
+                with contextlib.suppress(FileNotFoundError):
+                    (self.store.report_dir / stale).unlink()
+            report, _ = write_outputs(result, self.store.report_dir, options, [str(self.store.root)])
+            self._exported = {"stamp": (view.version, lang), "report": report}
+            return report
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _vector(vector: np.ndarray) -> list[float]:
+    return [round(float(v), 7) for v in np.asarray(vector, dtype=np.float64)]
+
+
+def _short(error: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
