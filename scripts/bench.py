@@ -4,7 +4,7 @@
 Parts (``--parts``, default all):
 
 * ``ecapa``: ECAPA-TDNN embeddings, x real time. Baseline: SpeechBrain
-  ``EncoderClassifier.from_hparams(...)`` + ``encode_batch(wav, normalize=True)`` one file at a time,
+  ``EncoderClassifier.from_hparams(...)`` + ``encode_batch(wav)`` (its default, normalize=False, as voxaudit's ``ecapa``) one file at a time,
   ``torch.set_num_threads(--threads)``. voxaudit: ``EmbeddingInference`` with its defaults (and in
   float32 for reference). Same weights: a randomly initialised checkpoint in SpeechBrain's layout
   (tests/ecapa_fixture.py; speed does not depend on the weight values). Cosine of every clip's pair.
@@ -81,22 +81,15 @@ def manifest(speech: Path) -> list[dict]:
 
 
 def pick_rows(rows: list[dict], minutes: float) -> list[dict]:
-    """Clips spread over the set (every k-th row), repeated when the set is shorter than asked."""
-    want = minutes * 60.0
-    total = sum(float(r["duration_s"]) for r in rows)
-    if want >= total:
-        reps = int(want // total)
-        out = rows * reps
-        rest = want - reps * total
-    else:
-        out, rest = [], want
-    step = max(1, int(total / max(rest, 1e-9)) // 2) if rest < total else 1
-    got = 0.0
-    for row in rows[::step] + rows:
-        if got >= rest:
-            break
-        out.append(row)
-        got += float(row["duration_s"])
+    """Clips in a fixed shuffled order (all sources mixed), cycled until ``minutes`` of audio."""
+    order = np.random.default_rng(0).permutation(len(rows))
+    want, got, out = minutes * 60.0, 0.0, []
+    while got < want:
+        for i in order:
+            if got >= want:
+                break
+            out.append(rows[i])
+            got += float(rows[i]["duration_s"])
     return out
 
 
@@ -168,7 +161,7 @@ def bench_ecapa(wavs: list[np.ndarray], args) -> None:
         def speechbrain():
             torch.set_num_threads(args.threads)
             with torch.inference_mode():
-                return [reference.encode_batch(torch.from_numpy(w)[None], normalize=True).squeeze().numpy()
+                return [reference.encode_batch(torch.from_numpy(w)[None]).squeeze().numpy()
                         for w in wavs]
 
         def ours(**kwargs):
@@ -299,11 +292,9 @@ def _tree_rss_bytes(root: int) -> int:
 
 def run_scan(folder: Path, out: Path, args, model_dir: Path | None) -> tuple[float, int, int]:
     """Run the scan as a subprocess; return (wall s, peak tree RSS bytes, largest process RSS bytes)."""
-    cmd = [sys.executable]
+    cmd = [sys.executable, "-c", _DRIVER, "scan", str(folder), "--encoder", args.scan_encoder]
     if model_dir is not None:
-        cmd += ["-c", _DRIVER, "scan", str(folder), "--encoder", "ecapa", "--model-dir", str(model_dir)]
-    else:
-        cmd += ["-m", "voxaudit.cli", "scan", str(folder), "--encoder", args.scan_encoder]
+        cmd += ["--model-dir", str(model_dir)]
     cmd += ["--out", str(out), "--cache", str(out / "fresh-cache.sqlite")] + args.scan_args
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

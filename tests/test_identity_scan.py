@@ -163,7 +163,7 @@ def test_wrong_checksum_is_a_clear_error(by_speaker, tmp_path):
     assert "expected 83316686 bytes" in result.output and "Traceback" not in result.output
 
 
-def test_ecapa_path_end_to_end(by_speaker, tmp_path, monkeypatch):
+def test_ecapa_path_end_to_end(by_speaker, mixed, tmp_path, monkeypatch):
     """The ECAPA path through the scan, with the stand-in checkpoint accepted as if it were published."""
     import json as _json
 
@@ -184,3 +184,6 @@ def test_ecapa_path_end_to_end(by_speaker, tmp_path, monkeypatch):
     assert all(c["identity"] is not None for c in report["clips"])
     with np.load(tmp_path / "embeddings.npz") as data:
         assert data["embeddings"].shape == (6, 192)
+    # A GE2E profile cannot judge ECAPA embeddings: a clear usage error, not a silent comparison.
+    result = _run(*by_speaker[MAIN][:2], "--out", tmp_path / "p", "--profile", mixed["out"] / "profile.json")
+    assert result.exit_code == 2 and "made with encoder 'ge2e'" in result.output

@@ -86,8 +86,10 @@ def test_noise_gated_clip_is_flagged_denoised(tmp_path):
     frames = noisy[: noisy.size // hop * hop].reshape(-1, hop)
     level = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-20)
     gated = frames * (level > -45.0)[:, None]
-    _, found = judged(tmp_path, gated.reshape(-1).astype(np.float32))
-    assert "denoised" in found
+    result, found = judged(tmp_path, gated.reshape(-1).astype(np.float32))
+    assert found.get("denoised") == "error"
+    finding = next(f for f in result.findings if f.code == "denoised")
+    assert "digital silence" in finding.message and finding.hint
 
 
 @pytest.mark.parametrize("hz", [50, 60])

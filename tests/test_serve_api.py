@@ -453,3 +453,17 @@ def test_missing_encoder_weights_keep_signal_checks(tmp_path, clips):
         assert body["take"]["identity"] is None and body["take"]["findings"]
         assert any("voice match is off" in n for n in body["summary"]["notices"])
         assert body["summary"]["identity"] is False
+
+
+def test_one_server_per_project(tmp_path):
+    from voxaudit.errors import ParameterError
+    from voxaudit.serve import is_loopback, project_lock
+
+    with project_lock(tmp_path / "p"):
+        with pytest.raises(ParameterError, match="already served"):
+            with project_lock(tmp_path / "p"):
+                pass
+    with project_lock(tmp_path / "p"):  # released
+        pass
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("[::1]")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2")

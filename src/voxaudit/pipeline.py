@@ -220,7 +220,7 @@ def iter_processed(sources: list[ClipSource], *, config: Config, lang: str, want
 # ---------------------------------------------------------------------------------------------------
 # Set level.
 
-def _summarise(clips: list[ClipResult], lang: str) -> dict:
+def summarise_clips(clips: list[ClipResult], lang: str) -> dict:
     from .messages import render
 
     readable = [c for c in clips if c.readable and c.metrics]
@@ -344,7 +344,7 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     matrix, analysis, identity_summary = None, None, {}
     if identity is not None:
         matrix, analysis, identity_summary = identity.analyse(clips, embeddings)
-    summary = {**_summarise(clips, options.lang), "measurements_reused": len(known), **identity_summary}
+    summary = {**summarise_clips(clips, options.lang), "measurements_reused": len(known), **identity_summary}
     from .select import choose_reference
 
     summary["reference"], summary["reference_alternates"] = choose_reference(clips)

@@ -9,11 +9,13 @@ Imported lazily: ``import voxaudit`` never pulls in FastAPI.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
-from typing import Optional
+from pathlib import Path
+from typing import Iterator, Optional
 
-__all__ = ["create_app", "serve", "is_loopback"]
+__all__ = ["create_app", "serve", "is_loopback", "project_lock"]
 
 
 def create_app(project_dir, **kwargs):
@@ -51,5 +53,37 @@ def serve(project_dir: str | os.PathLike, *, host: str = "127.0.0.1", port: int 
         logging.getLogger("voxaudit.serve").warning(
             "listening on %s: anyone who can reach this address can upload, listen to and delete takes "
             "(there is no login); use --host 127.0.0.1 unless that is what you want", host)
-    app = create_app(project_dir, allowed_hosts=allowed, **kwargs)
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    with project_lock(project_dir):
+        app = create_app(project_dir, allowed_hosts=allowed, **kwargs)
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+@contextlib.contextmanager
+def project_lock(project_dir: str | os.PathLike) -> Iterator[None]:
+    """Hold ``PROJECT/.serve.lock`` while serving: a second server on the same folder is refused
+    (it would clear the first one's uploads in progress). Advisory, POSIX only; released on exit,
+    also when the process is killed.
+
+    Raises
+    ------
+    ParameterError
+        When another process holds the lock.
+    """
+    from ..errors import ParameterError
+
+    folder = Path(project_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(folder / ".serve.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ParameterError(f"project {str(folder)!r} is already served by another voxaudit serve") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -352,7 +352,7 @@ class Session:
 
     def _judge(self, records: list[dict], lang: str, key: Optional[dict], profile, profile_error,
                version: tuple) -> SessionView:
-        from ..pipeline import _summarise
+        from ..pipeline import summarise_clips
         from ..select import choose_reference
         from ..signal.findings import judge_metrics, make_finding, quality_score
 
@@ -367,7 +367,7 @@ class Session:
             clip.quality = quality_score(clip.findings, self.config)
             clips.append(clip)
 
-        summary = _summarise(clips, lang)
+        summary = summarise_clips(clips, lang)
         matrix, analysis = None, None
         identity_summary: dict[str, Any] = {"identity": bool(self.identity and self._encoder_error is None),
                                             "min_takes": MIN_TAKES_FOR_IDENTITY}
@@ -395,7 +395,7 @@ class Session:
                         "speaker_mismatch", "error", lang=lang, metric="similarity", value=block["similarity"],
                         threshold=analysis.threshold, reason=block["reason"]))
                     clip.quality = quality_score(clip.findings, self.config)
-            summary = _summarise(clips, lang)
+            summary = summarise_clips(clips, lang)
             identity_summary.update({
                 "encoder": key["name"], "encoder_weights_sha256": key["weights_sha256"],
                 "embedding_dim": int(key["dim"]),

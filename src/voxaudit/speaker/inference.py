@@ -29,7 +29,8 @@ On CUDA one stream overlaps host work (padding, pinned copies) with the GPU.
 Precision
 ---------
 ``half='auto'`` (the default) runs the network under bfloat16 autocast where the hardware computes
-bf16 natively (CPUs with AVX-512 BF16 or AMX, CUDA devices with bf16 support), else float32. The
+bf16 natively (CPUs with AVX-512 BF16 or AMX, CUDA devices with bf16 support) and the encoder stays
+faithful in bf16 (ECAPA-TDNN; GE2E's LSTM does not: cosine 0.9996, so it stays float32), else float32. The
 front end (Fbank, normalisation) and the final statistics stay float32. Measured on ECAPA-TDNN against
 SpeechBrain float32 one file at a time: cosine >= 0.99997 (every clip of ../shared/speech); see
 ``scripts/bench.py``. ``half=False`` forces float32; ``'fp16'`` is CUDA-only and opt-in.
@@ -113,14 +114,22 @@ def cpu_has_native_bf16() -> bool:
         return False
 
 
-def resolve_precision(half, device) -> Optional[torch.dtype]:
+# Encoder families whose embeddings under bf16 autocast stay within cosine 0.9999 of float32
+# (scripts/bench.py on ../shared/speech): ECAPA-TDNN >= 0.99997. GE2E's LSTM drifts to 0.9996: float32.
+BF16_FAITHFUL = frozenset({"ecapa"})
+
+
+def resolve_precision(half, device, family: Optional[str] = None) -> Optional[torch.dtype]:
     """The autocast dtype for ``half`` on ``device``, or None for float32.
 
-    ``half``: ``'auto'``/None (bf16 where native, else float32), False/``'fp32'`` (float32), True
+    ``half``: ``'auto'``/None (bf16 where native and, when ``family`` is given, where that encoder
+    family stays faithful in bf16 -- see ``BF16_FAITHFUL`` -- else float32), False/``'fp32'`` (float32), True
     (bf16 where supported, else fp16 on CUDA, bf16 on CPU), ``'bf16'``, ``'fp16'`` (CUDA only).
     """
     device = torch.device(device)
     if half is None or (isinstance(half, str) and half.lower() == "auto"):
+        if family is not None and family not in BF16_FAITHFUL:
+            return None
         if device.type == "cuda":
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
         return torch.bfloat16 if device.type == "cpu" and cpu_has_native_bf16() else None
@@ -196,7 +205,8 @@ class EmbeddingInference:
         Segments per forward pass; default :func:`default_batch_size` (measured per device).
     half : 'auto', bool, 'bf16' or 'fp16'
         Autocast precision of the network (see the module notes). Default ``'auto'``: bf16 where the
-        hardware computes it natively (cosine >= 0.9999 to float32, measured), else float32.
+        hardware computes it natively and the encoder stays within cosine 0.9999 of float32 (ECAPA),
+        else float32.
     streams : int, optional
         Batches run concurrently on this many threads. Default: on CPU the usable cores (and then each
         stream's operators run single-threaded: ``torch.set_num_threads(1)``, process-wide); on CUDA 1.
@@ -230,7 +240,7 @@ class EmbeddingInference:
         self.batch_size = int(batch_size) if batch_size else default_batch_size(encoder, self.device)
         if self.batch_size < 1:
             raise ParameterError(f"batch_size must be >= 1, got {batch_size!r}")
-        self.autocast_dtype = resolve_precision(half, self.device)
+        self.autocast_dtype = resolve_precision(half, self.device, encoder.name.split("-")[0])
         if int(window) < 1:
             raise ParameterError(f"window must be >= 1, got {window!r}")
         self.window = int(window)
