@@ -221,6 +221,8 @@ def iter_processed(sources: list[ClipSource], *, config: Config, lang: str, want
 # Set level.
 
 def summarise_clips(clips: list[ClipResult], lang: str) -> dict:
+    """The set-level signal summary: clip counts, total and usable minutes (usable: no error finding),
+    clips per worst severity, and per finding code the clips and minutes it costs, with its hint."""
     from .messages import render
 
     readable = [c for c in clips if c.readable and c.metrics]
