@@ -356,3 +356,19 @@ def test_real_close_pair_mandarin_men(real):
                         encoder="ge2e")
     assert not s0252.outliers[:10].any()
     assert (s0252.similarities[10:] < s0252.similarity_median).all()
+
+
+def test_reasons_and_too_small_message_follow_the_language():
+    from voxaudit.speaker.consistency import analyse_set
+
+    rng = np.random.default_rng(3)
+    voice = rng.normal(size=64)
+    clips = voice + 0.05 * rng.normal(size=(12, 64))
+    clips[0] = rng.normal(size=64)  # another voice
+    zh = analyse_set(clips, encoder="ge2e", lang="zh")
+    en = analyse_set(clips, encoder="ge2e", lang="en")
+    assert zh.clips[0]["outlier"] and en.clips[0]["outlier"]
+    assert "相似度" in zh.clips[0]["reason"] and "similarity" in en.clips[0]["reason"]
+    assert not any(c.isascii() and c.isalpha() for c in zh.clips[0]["reason"].replace("ge2e", ""))
+    small = analyse_set(clips[:3], encoder="ge2e", lang="zh")
+    assert small.too_small and "音频太少" in small.message

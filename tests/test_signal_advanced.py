@@ -24,7 +24,7 @@ KEYS = {
     measure_reverb: ("rt60_s", "reverb_decays"),
     measure_plosives: ("plosive_count", "plosive_max_db"),
     measure_agc: ("agc_pumping_db", "agc_pauses"),
-    measure_denoise: ("digital_silence_ratio", "floor_modulation_db", "spectral_hole_ratio",
+    measure_denoise: ("digital_silence_ratio", "floor_modulation_db", "pause_drop_db", "spectral_hole_ratio",
                       "denoise_score"),
 }
 
@@ -447,3 +447,15 @@ def test_natural_floor_is_not_denoised(sr, kind):
         out = run(measure_denoise, add_noise_at_snr(x, noise, snr_db), sr)
         assert out["digital_silence_ratio"] == 0.0
         assert out["denoise_score"] < limit, (snr_db, out)
+
+
+@pytest.mark.parametrize("path", WITH_PAUSES + ["vctk_48k/vctk-p233/p233_023.wav",
+                                                "aishell1/aishell-S0150/BAC009S0150W0009.wav"])
+@pytest.mark.parametrize("rt60", [0.6, 1.0])
+def test_reverberation_is_not_read_as_denoising(speech_dir, manifest, path, rt60):
+    # Reverberant tails fill the floor under speech and are gone in long pauses, like a gate's work; but
+    # they decay gently into the pauses, where a gate drops the floor at once.
+    x, sr = load(speech_dir, manifest, path)
+    out = run(measure_denoise, room(x, sr, rt60, seed=1), sr)
+    assert out["pause_drop_db"] is None or out["pause_drop_db"] < 15.0
+    assert out["denoise_score"] < 0.75, out

@@ -100,7 +100,7 @@ def scan(
                 bar.update(task, completed=done, total=total, clip=_short(clip.source.display_path))
 
             def on_notice(message: str) -> None:
-                err.print(f"[yellow]note:[/] {message}", markup=True, highlight=False)
+                err.print(f"[yellow]note:[/] {message}", markup=True, highlight=False, soft_wrap=True)
 
             result = run_scan(inputs, options, progress=on_progress, notice=on_notice)
         report, written = write_outputs(result, out, options, inputs)

@@ -102,7 +102,8 @@ class IdentityStage:
         matrix = np.full((len(clips), dim), np.nan, dtype=np.float32)
         for index, vector in embeddings.items():
             matrix[index] = vector
-        analysis = analyse_set(matrix, encoder=self.encoder.name, profile=self.profile)
+        analysis = analyse_set(matrix, encoder=self.encoder.name, profile=self.profile,
+                               lang=self.options.lang)
         config = self.options.config
         for clip, block in zip(clips, analysis.clips):
             clip.identity = block

@@ -61,8 +61,8 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
     },
     "zh": {
         "unreadable": ("无法读取文件：{detail}", "请重新导出为 16 或 24 位 WAV，并检查文件是否完整"),
-        "too_short": ("片段时长 {value:.2f} 秒，短于 {threshold:g} 秒", "录制 3-10 秒的完整句子；合并或删除碎片"),
-        "too_long": ("片段时长 {value:.1f} 秒，超过 {threshold:g} 秒", "在停顿处把长录音切成 3-10 秒的句子"),
+        "too_short": ("音频时长 {value:.2f} 秒，短于 {threshold:g} 秒", "录制 3-10 秒的完整句子；合并或删除碎片"),
+        "too_long": ("音频时长 {value:.1f} 秒，超过 {threshold:g} 秒", "在停顿处把长录音切成 3-10 秒的句子"),
         "low_sample_rate": ("采样率 {value:.0f} Hz 低于 {threshold:.0f} Hz",
                             "请用 44.1 或 48 kHz 录音；对低采样率文件升采样无法找回丢失的高频"),
         "too_quiet": ("平均电平 {value:.1f} dBFS 低于 {threshold:g} dBFS（RMS {linear:.4f}）",
@@ -76,7 +76,7 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "too_much_silence": ("静音占 {percent:.0f}%（上限 {threshold_percent:.0f}%）；开头 {leading_silence_s:.1f} 秒，"
                              "结尾 {trailing_silence_s:.1f} 秒",
                              "裁掉开头和结尾的静音，两端各保留约 0.3 秒即可"),
-        "long_pause": ("最长停顿 {value:.1f} 秒（上限 {threshold:g} 秒）", "在长停顿处切分片段，或缩短停顿"),
+        "long_pause": ("最长停顿 {value:.1f} 秒（上限 {threshold:g} 秒）", "在长停顿处切分音频，或缩短停顿"),
         "low_snr": ("信噪比 {value:.1f} dB 低于 {threshold:g} dB（底噪 {noise_floor_dbfs:.0f} dBFS）",
                     "检测到背景噪声：关掉风扇或空调，或远离它们；换一个更安静的房间录音"),
         "narrow_bandwidth": ("语音频带止于 {value:.0f} Hz（下限 {threshold:.0f} Hz）",
@@ -89,7 +89,7 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "agc_pumping": ("电平被自动增益控制拉动（{value:.1f} dB，上限 {threshold:g} dB）",
                         "在录音软件、手机或系统声音设置中关闭自动增益控制（AGC），使用固定增益"),
         "denoised": ("疑似做过降噪或噪声门处理（得分 {value:.2f}，上限 {threshold:g}）：{evidence}",
-                     "请使用原始录音：关闭降噪、噪声门和“去除静音”处理，不要用数字静音拼接片段；降噪或门限处理过的"
+                     "请使用原始录音：关闭降噪、噪声门和“去除静音”处理，不要用数字静音拼接音频；降噪或门限处理过的"
                      "音频会让模型学到金属感、空洞的伪影和死寂的停顿"),
         "speaker_mismatch": ("音色与整体不一致：{reason}",
                              "确认这条是同一说话人、同一麦克风和距离；删除或重录"),
@@ -115,17 +115,17 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
     },
     "zh": {
         "title": "voxaudit 扫描",
-        "clips": "个片段",
+        "clips": "条音频",
         "minutes": "可用 {usable:.1f} / {total:.1f} 分钟",
-        "flagged": "{n} 个片段有错误，{w} 个仅有警告",
-        "unreadable": "{n} 个片段无法读取",
+        "flagged": "{n} 条音频有错误，{w} 条仅有警告",
+        "unreadable": "{n} 条音频无法读取",
         "one_voice": "音色一致（单一说话人）",
         "n_voices": "发现 {n} 种音色",
         "not_consistent": "音色不一致：{n} 条离群录音",
         "too_small": "未判断音色：{message}",
         "reference": "参考音频：{path}",
         "top_findings": "最常见的问题",
-        "code": "问题", "count": "片段数", "hint": "改进建议",
+        "code": "问题", "count": "音频条数", "hint": "改进建议",
         "written": "已写出：{paths}",
         "encoder": "说话人编码器：{name}",
     },
@@ -155,9 +155,13 @@ DENOISE_EVIDENCE = {
 
 
 def denoise_evidence(lang: str, *, digital_silence_ratio=None, floor_modulation_db=None,
-                     spectral_hole_ratio=None, **_) -> str:
-    """The measured signs of denoising as one phrase in ``lang`` (signs that were not measured are left out)."""
+                     spectral_hole_ratio=None, pause_drop_db=None, gate_drop_db: float = 15.0, **_) -> str:
+    """The measured signs of denoising as one phrase in ``lang``. Signs that were not measured are left
+    out, and so is a floor modulation whose pauses are entered gently (``pause_drop_db`` under
+    ``gate_drop_db``: reverberation, not a gate; see signal/denoise.py)."""
     dsr, floor, holes, sep = DENOISE_EVIDENCE.get(lang, DENOISE_EVIDENCE["en"])
+    if isinstance(pause_drop_db, (int, float)) and pause_drop_db < gate_drop_db:
+        floor_modulation_db = None
     parts = [template.format(value) for template, value in
              ((dsr, digital_silence_ratio), (floor, floor_modulation_db), (holes, spectral_hole_ratio))
              if isinstance(value, (int, float)) and value == value]

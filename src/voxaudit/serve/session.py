@@ -386,7 +386,7 @@ class Session:
                 except ParameterError as error:
                     use_profile, profile_error = None, str(error)
             analysis = analyse_set(matrix, encoder=key["name"], profile=use_profile,
-                                   min_clips=MIN_TAKES_FOR_IDENTITY)
+                                   min_clips=MIN_TAKES_FOR_IDENTITY, lang=lang)
             for clip, block in zip(clips, analysis.clips):
                 clip.identity = block
                 if block and block.get("outlier"):

@@ -11,6 +11,13 @@ artefacts, and that no natural recording shows:
   frames, and the pause floor a low percentile (25th) over the pause frames; a natural recording has both about
   equal in the bands the voice leaves empty, so the clip's value is a low percentile over the bands of
   their difference.
+* ``pause_drop_db``: how a pause is entered. A gate closes: the floor falls by its range within a
+  few frames (largest fall over 32 ms around the start of a pause, in the bands of the floor
+  comparison, median over the pauses that follow speech: 20-35 dB for gates and expanders, 10-30 dB for
+  dry natural speech whose voice stops). Reverberation also leaves a floor under speech (the tails)
+  that is gone in long pauses, but its tail decays by 60 dB per RT60 (4-8 dB per 32 ms for RT60
+  0.6-1 s). The floor modulation counts towards the score only when the fall is steep (at least
+  ``GATE_DROP_DB``).
 * ``spectral_hole_ratio``: a spectral gate multiplies time-frequency bins by a hard zero mask. The
   fraction of bins in speech frames that are exact zero or more than ``HOLE_DEPTH_DB`` below their
   frequency's median level over the speech frames (natural noise puts a bin that deep with a
@@ -46,7 +53,7 @@ from typing import Optional
 
 import numpy as np
 
-from .activity import SpeechActivity
+from .activity import SpeechActivity, mask_runs
 from .plosive import _speech_on_grid
 from .reverb import _check, analysis_signal, stft_power
 
@@ -66,6 +73,15 @@ BAND_PERCENTILE = 20.0
 # Power of a dead band (exact zero) in dB re full scale, and the largest modulation reported.
 DEAD_DB = -150.0
 MAX_MODULATION_DB = 80.0
+# Pause entry: the largest fall of the floor bands' level over PAUSE_DROP_FRAMES frames, looked for from
+# PAUSE_DROP_BEFORE frames before a pause (the speech mask's hangover) to PAUSE_DROP_AFTER frames into it
+# (a gate's hold time), in pauses of at least MIN_PAUSE_FRAMES that follow speech.
+PAUSE_DROP_FRAMES = 2
+PAUSE_DROP_BEFORE = 6
+PAUSE_DROP_AFTER = 25
+MIN_PAUSE_FRAMES = 12
+# A fall at least this steep is a gate closing; a gentler one is a reverberant tail decaying.
+GATE_DROP_DB = 15.0
 # A bin is a hole when it is this far below its frequency's median over the speech frames ...
 HOLE_DEPTH_DB = 60.0
 # ... counted only at frequencies whose median is above this level (dB re full scale): above a
@@ -182,12 +198,15 @@ def measure_denoise(samples: np.ndarray, *, sample_rate: int, activity: SpeechAc
     band_db = np.maximum(band_db, DEAD_DB)
 
     floor_mod: Optional[float] = None
+    pause_drop: Optional[float] = None
     pause = ~speech
     if bands and speech.sum() >= MIN_FRAMES and pause.sum() >= MIN_FRAMES:
         speech_floor = np.percentile(band_db[speech], SPEECH_FLOOR_PERCENTILE, axis=0)
         pause_floor = np.percentile(band_db[pause], PAUSE_FLOOR_PERCENTILE, axis=0)
-        value = float(np.percentile(speech_floor - pause_floor, BAND_PERCENTILE))
+        diff = speech_floor - pause_floor
+        value = float(np.percentile(diff, BAND_PERCENTILE))
         floor_mod = round(float(np.clip(value, -MAX_MODULATION_DB, MAX_MODULATION_DB)), 2)
+        pause_drop = _pause_drop_db(band_db[:, diff <= np.median(diff)], pause)
 
     hole_ratio: Optional[float] = None
     if speech_bins and sum(b.shape[0] for b in speech_bins) >= MIN_FRAMES:
@@ -204,8 +223,28 @@ def measure_denoise(samples: np.ndarray, *, sample_rate: int, activity: SpeechAc
 
     return {"digital_silence_ratio": None if dsr is None else round(dsr, 4),
             "floor_modulation_db": floor_mod,
+            "pause_drop_db": pause_drop,
             "spectral_hole_ratio": hole_ratio,
-            "denoise_score": _score(dsr, floor_mod, hole_ratio)}
+            "denoise_score": _score(dsr, floor_mod, hole_ratio, pause_drop)}
+
+
+def _pause_drop_db(band_db: np.ndarray, pause: np.ndarray) -> Optional[float]:
+    """Median over the pauses after speech (between words, or at the end) of the steepest fall of the summed band level (dB over
+    ``PAUSE_DROP_FRAMES`` frames) around the pause's start; None without such a pause."""
+    live = band_db > DEAD_DB + 1.0
+    level = 10.0 * np.log10(np.sum(10.0 ** (band_db / 10.0), axis=1) + _DB_EPS)
+    # Dead frames (exact zero) are digital silence, counted elsewhere; here they would read as a cliff.
+    level = np.where(live.any(axis=1), level, np.nan)
+    k = PAUSE_DROP_FRAMES
+    drops = []
+    for start, stop in mask_runs(pause):
+        if start == 0 or stop - start < MIN_PAUSE_FRAMES:  # entered from speech (the end counts)
+            continue
+        seg = level[max(0, start - PAUSE_DROP_BEFORE - k):min(level.size, start + PAUSE_DROP_AFTER)]
+        fall = seg[:-k] - seg[k:]
+        if np.isfinite(fall).any():
+            drops.append(float(np.nanmax(fall)))
+    return round(float(np.median(drops)), 2) if drops else None
 
 
 # Mapping of each sign onto the 0..1 score: value at score 0 and the span to score 1.
@@ -215,18 +254,24 @@ SCORE_DSR_SPAN = 0.25
 # 23 dB 0.75 (error), 26 dB 1; a gate with 30 dB of range gives 22-30 dB.
 SCORE_FLOOR_ZERO_DB = 14.0
 SCORE_FLOOR_SPAN_DB = 12.0
+# Without a pause after speech the floor modulation cannot be told from reverberation: a warning at most.
+SCORE_UNJUDGED_CAP = 0.6
 # Spectral holes, in decades: 0.001 reads 0, 0.0032 0.5, 0.0056 0.75, 0.01 and more 1.
 SCORE_HOLE_ZERO_LOG10 = -3.0
 SCORE_HOLE_SPAN_DECADES = 1.0
 
 
-def _score(dsr: Optional[float], floor_mod: Optional[float], hole_ratio: Optional[float]) -> Optional[float]:
-    """Map the three signs onto 0..1 (see ``SCORE_*``) and keep the strongest."""
+def _score(dsr: Optional[float], floor_mod: Optional[float], hole_ratio: Optional[float],
+           pause_drop: Optional[float] = None) -> Optional[float]:
+    """Map the three signs onto 0..1 (see ``SCORE_*``) and keep the strongest. The floor modulation
+    counts fully where the pauses are entered steeply (a gate), not at all where the floor decays like
+    a reverberant tail, and up to ``SCORE_UNJUDGED_CAP`` where no pause follows speech."""
     parts = []
     if dsr is not None:
         parts.append(dsr / SCORE_DSR_SPAN)
-    if floor_mod is not None:
-        parts.append((floor_mod - SCORE_FLOOR_ZERO_DB) / SCORE_FLOOR_SPAN_DB)
+    if floor_mod is not None and (pause_drop is None or pause_drop >= GATE_DROP_DB):
+        part = (floor_mod - SCORE_FLOOR_ZERO_DB) / SCORE_FLOOR_SPAN_DB
+        parts.append(part if pause_drop is not None else min(part, SCORE_UNJUDGED_CAP))
     if hole_ratio is not None:
         parts.append((np.log10(max(hole_ratio, 1e-9)) - SCORE_HOLE_ZERO_LOG10) / SCORE_HOLE_SPAN_DECADES)
     if not parts:

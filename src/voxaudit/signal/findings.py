@@ -43,7 +43,9 @@ def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional
     if threshold is not None:
         fields.setdefault("threshold_percent", 100.0 * threshold)
     if code == "denoised":
-        fields.setdefault("evidence", denoise_evidence(lang, **context))
+        from .denoise import GATE_DROP_DB
+
+        fields.setdefault("evidence", denoise_evidence(lang, gate_drop_db=GATE_DROP_DB, **context))
     message, hint = render(code, lang, **fields)
     return Finding(code=code, severity=severity, message=message, hint=hint, metric=metric,
                    value=None if value is None else round(float(value), 6),

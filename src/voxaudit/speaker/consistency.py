@@ -246,7 +246,7 @@ class SetAnalysis:
 
 
 def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | None" = None,
-                min_clips: int = 5, weights_sha256: str | None = None) -> SetAnalysis:
+                min_clips: int = 5, weights_sha256: str | None = None, lang: str = "en") -> SetAnalysis:
     """Judge whether a set of clips is one voice, and which clips are not.
 
     Parameters
@@ -264,6 +264,8 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
         voice count. At least 3.
     weights_sha256 : str, optional
         SHA-256 of the encoder weights; checked against the profile's when both are given.
+    lang : {"en", "zh"}
+        Language of the ``reason`` texts and of the too-small message.
 
     Returns
     -------
@@ -310,7 +312,7 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
         return SetAnalysis(
             centroid=np.zeros(0), similarity_median=None, similarity_mad=None, threshold=None,
             n_voices=None, consistent=None, dominant_cluster=None, too_small=True,
-            message="no readable clip to judge", clips=identities, similarities=similarities,
+            message=_IDENTITY_TEXT[_lang(lang)]["none"], clips=identities, similarities=similarities,
             labels=labels, outliers=outliers, encoder=encoder, n_readable=0,
             judged_against="profile" if profile is not None else "set")
 
@@ -323,7 +325,7 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
         centroid = _unit(x.mean(axis=0))
         sims = _leave_one_out(x, np.ones(n, dtype=bool)) if n > 1 else np.ones(1)
         similarities[idx] = sims
-        message = f"too few clips to judge: {n} < {min_clips}"
+        message = _IDENTITY_TEXT[_lang(lang)]["too_few"].format(n=n, min_clips=min_clips)
         for k, i in enumerate(idx):
             identities[i] = {"similarity": _round(sims[k]), "z": None, "cluster": int(lab[k]),
                              "outlier": False, "reason": message}
@@ -346,7 +348,7 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
         dominant = int(np.argmax(counts)) if counts.max() > 0 else 0
         n_centroid = int(profile.n_clips)
         against = "profile"
-        where = "the profile's"
+        where = "profile"
     else:
         centroid, sims, kept = _robust_centroid(x, lab, encoder=encoder)
         median, mad = float(np.median(sims)), _mad(sims)
@@ -355,7 +357,7 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
         dominant = 0
         n_centroid = int(kept.sum())
         against = "set"
-        where = "the set's"
+        where = "set"
 
     similarities[idx] = sims
     outliers[idx] = out
@@ -368,7 +370,7 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
             "cluster": int(lab[k]),
             "outlier": bool(out[k]),
             "reason": _reason(sims[k], z[k], median=median, threshold=threshold, floor=cal.floor,
-                              encoder=encoder, outlier=bool(out[k]), where=where),
+                              encoder=encoder, outlier=bool(out[k]), where=where, lang=lang),
         }
 
     n_voices = _count_voices(lab, out, dominant=dominant)
@@ -466,18 +468,47 @@ def _count_voices(labels: np.ndarray, outliers: np.ndarray, *, dominant: int) ->
     return voices
 
 
+_IDENTITY_TEXT = {
+    "en": {
+        "none": "no readable clip to judge",
+        "too_few": "too few clips to judge: {n} < {min_clips}",
+        "set": "the set's", "profile": "the profile's",
+        "within": "similarity {sim:.2f} is within {where} range (median {median:.2f}, outlier below {threshold:.2f})",
+        "below": "similarity {sim:.2f} is {z:.1f} robust SD below {where} median {median:.2f}",
+        "floor": "under the {encoder} floor {floor:.2f}",
+        "threshold": "under the outlier threshold {threshold:.2f}",
+        "and": " and ",
+    },
+    "zh": {
+        "none": "没有可读取的音频，无法判断",
+        "too_few": "音频太少，无法判断音色一致性：{n} 条，少于 {min_clips} 条",
+        "set": "整体", "profile": "声纹档案",
+        "within": "相似度 {sim:.2f}，在{where}正常范围内（中位数 {median:.2f}，低于 {threshold:.2f} 判为异常）",
+        "below": "相似度 {sim:.2f}，比{where}中位数 {median:.2f} 低 {z:.1f} 个稳健标准差",
+        "floor": "低于 {encoder} 声纹模型的下限 {floor:.2f}",
+        "threshold": "低于异常阈值 {threshold:.2f}",
+        "and": "，",
+    },
+}
+
+
+def _lang(lang: str) -> str:
+    return "zh" if str(lang).lower().startswith("zh") else "en"
+
+
 def _reason(sim: float, z: float, *, median: float, threshold: float, floor: float, encoder: str,
-            outlier: bool, where: str) -> str:
-    """Plain words for one clip's identity verdict."""
+            outlier: bool, where: str, lang: str = "en") -> str:
+    """Plain words for one clip's identity verdict (``where``: "set" or "profile")."""
+    text = _IDENTITY_TEXT[_lang(lang)]
+    place = text[where]
     if not outlier:
-        return (f"similarity {sim:.2f} is within {where} range "
-                f"(median {median:.2f}, outlier below {threshold:.2f})")
-    parts = [f"similarity {sim:.2f} is {abs(z):.1f} robust SD below {where} median {median:.2f}"]
+        return text["within"].format(sim=sim, where=place, median=median, threshold=threshold)
+    parts = [text["below"].format(sim=sim, z=abs(z), where=place, median=median)]
     if sim < floor:
-        parts.append(f"under the {encoder} floor {floor:.2f}")
+        parts.append(text["floor"].format(encoder=encoder, floor=floor))
     else:
-        parts.append(f"under the outlier threshold {threshold:.2f}")
-    return " and ".join(parts)
+        parts.append(text["threshold"].format(threshold=threshold))
+    return text["and"].join(parts)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
