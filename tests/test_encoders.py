@@ -490,3 +490,20 @@ def test_cuda_request_without_cuda_is_a_clear_error():
         load_encoder("ge2e", device="cuda:0")
     with pytest.raises(ParameterError, match="device must be"):
         load_encoder("ge2e", device="tpu")
+
+
+def test_unreachable_hub_is_detected_at_once(monkeypatch):
+    """A closed port answers 'unreachable' without huggingface_hub's half-minute of retries."""
+    import socket
+
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+        assert weights.hub_unreachable() is None
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")  # now closed
+    message = weights.hub_unreachable(timeout_s=1.0)
+    assert message and "127.0.0.1" in message and "unreachable" in message

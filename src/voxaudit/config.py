@@ -80,8 +80,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     # Calibrated: natural clips -4..+3 dB (max 5.1, vctk); a 12-20 dB/s AGC over 1 s pauses > 7 dB.
     Rule("agc_pumping", "agc_pumping_db", "above", warning=6.0, error=10.0, unit="dB"),
     # Calibrated (signal/denoise.py maps its three signs so 0.5 and 0.75 mean the same evidence):
-    # natural clips 0 (p95 <= 0.29; MP3 decodes up to 0.56); hard gates, 30 dB expanders and
-    # noisereduce-style spectral gates 0.75-1; fsdd_concat (digital silence between digits) 1.
+    # natural clips 0 (p95 <= 0.19; MP3 decodes up to 0.56); hard gates, 30 dB expanders and
+    # noisereduce-style spectral gates 0.75-1 where they act between words; reverberant rooms < 0.75;
+    # fsdd_concat (digital silence between digits) 1.
     Rule("denoised", "denoise_score", "above", warning=0.5, error=0.75),
 )
 

@@ -11,6 +11,7 @@ from typing import Optional
 from ..config import Config, Rule
 from ..messages import denoise_evidence, render
 from ..model import Finding
+from .denoise import GATE_DROP_DB
 
 
 def _exceeds(value: float, level: Optional[float], direction: str) -> bool:
@@ -43,8 +44,6 @@ def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional
     if threshold is not None:
         fields.setdefault("threshold_percent", 100.0 * threshold)
     if code == "denoised":
-        from .denoise import GATE_DROP_DB
-
         fields.setdefault("evidence", denoise_evidence(lang, gate_drop_db=GATE_DROP_DB, **context))
     message, hint = render(code, lang, **fields)
     return Finding(code=code, severity=severity, message=message, hint=hint, metric=metric,

@@ -285,6 +285,31 @@ def verify_ecapa_dir(folder: str | os.PathLike, *, verify: bool = True, memo: bo
     return EcapaWeights(folder=folder, sha256=hashes, verified=matches)
 
 
+# Seconds to wait for the model hub to accept a connection before giving up on a download.
+HUB_CONNECT_TIMEOUT_S = 3.0
+
+
+def hub_unreachable(timeout_s: float = HUB_CONNECT_TIMEOUT_S) -> Optional[str]:
+    """Why the model hub cannot be reached (None when a TCP connection to it succeeds).
+
+    huggingface_hub retries an unreachable host for about half a minute; one quick connection attempt
+    first keeps an offline machine from waiting for nothing. Behind an HTTPS proxy nothing is probed.
+    """
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return None
+    import socket
+    import urllib.parse
+
+    endpoint = urllib.parse.urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host = endpoint.hostname or "huggingface.co"
+    port = endpoint.port or (443 if endpoint.scheme != "http" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return None
+    except OSError as error:
+        return f"the model hub {host} is unreachable ({error.strerror or error}), so nothing was downloaded"
+
+
 def download_ecapa(dest: str | os.PathLike | None = None, *, verify: bool = True) -> Path:
     """Download the ECAPA-TDNN files from the Hugging Face hub into ``dest`` and verify them.
 
@@ -317,6 +342,9 @@ def download_ecapa(dest: str | os.PathLike | None = None, *, verify: bool = True
         from huggingface_hub import hf_hub_download
     except ImportError as error:  # pragma: no cover - huggingface_hub comes with speechbrain
         raise WeightsNotFoundError(f"huggingface_hub is not installed ({error})") from None
+    unreachable = hub_unreachable()
+    if unreachable:
+        raise WeightsNotFoundError(unreachable)
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
     try:
