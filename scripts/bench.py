@@ -256,10 +256,20 @@ def _copy_set(speech: Path, rows: list[dict], dest: Path, scale: int) -> float:
 
 
 _DRIVER = """\
-import sys
+import os, sys
 import voxaudit.speaker.weights as w
 _load = w.load_encoder
 w.load_encoder = lambda *a, **k: _load(*a, **{**k, "verify": False})  # random test checkpoint
+precision = os.environ.get("VOXAUDIT_BENCH_PRECISION")
+if precision:  # a CLI without --precision passes half=False: map it to the precision asked for
+    import voxaudit.speaker as sp
+    from voxaudit.speaker.inference import EmbeddingInference as _EI
+    class _Bench(_EI):
+        def __init__(self, encoder, **kw):
+            if kw.get("half") in (False, None, "auto"):
+                kw["half"] = precision
+            super().__init__(encoder, **kw)
+    sp.EmbeddingInference = _Bench
 from voxaudit.cli import app
 sys.argv = ["voxaudit"] + sys.argv[1:]
 app()
@@ -290,14 +300,18 @@ def _tree_rss_bytes(root: int) -> int:
     return total
 
 
-def run_scan(folder: Path, out: Path, args, model_dir: Path | None) -> tuple[float, int, int]:
-    """Run the scan as a subprocess; return (wall s, peak tree RSS bytes, largest process RSS bytes)."""
+def run_scan(folder: Path, out: Path, args, model_dir: Path | None) -> tuple[float, int, int, float]:
+    """Run the scan as a subprocess; return (wall s, peak tree RSS bytes, largest process RSS bytes,
+    CPU seconds of the whole tree)."""
     cmd = [sys.executable, "-c", _DRIVER, "scan", str(folder), "--encoder", args.scan_encoder]
     if model_dir is not None:
         cmd += ["--model-dir", str(model_dir)]
     cmd += ["--out", str(out), "--cache", str(out / "fresh-cache.sqlite")] + args.scan_args
     env = dict(os.environ, HF_HUB_OFFLINE="1")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if args.scan_precision:
+        env["VOXAUDIT_BENCH_PRECISION"] = args.scan_precision
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peak = 0
@@ -315,13 +329,16 @@ def run_scan(folder: Path, out: Path, args, model_dir: Path | None) -> tuple[flo
     wall = time.perf_counter() - start
     stop.set()
     sampler.join()
-    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"scan failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
-    return wall, peak, max(largest, before * 1024)
+    # ru_maxrss of children: the largest single descendant waited for so far (KiB on Linux).
+    return wall, peak, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime - cpu_before
 
 
 def bench_scan(args) -> None:
+    from voxaudit.speaker.inference import usable_cores
+
     rows = pick_rows(manifest(args.speech), args.scan_minutes)
     tmp = Path(tempfile.mkdtemp(prefix="voxaudit-bench-scan-"))
     try:
@@ -330,18 +347,23 @@ def bench_scan(args) -> None:
             from ecapa_fixture import build_ecapa_checkpoint
 
             model_dir = build_ecapa_checkpoint(tmp / "model" / "spkrec-ecapa-voxceleb", seed=0)
-        print(f"\nEnd-to-end `voxaudit scan` (encoder {args.scan_encoder}, fresh cache, subprocess; "
+        print(f"\nEnd-to-end `voxaudit scan` (encoder {args.scan_encoder}, precision "
+              f"{args.scan_precision or 'CLI default'}, fresh cache and journal, subprocess; "
               f"extra args {args.scan_args or 'none'})")
         results = {}
         for scale in (1, args.scale):
             folder = tmp / f"set{scale}x"
             audio_s = _copy_set(args.speech, rows, folder, scale)
-            wall, peak, largest = run_scan(folder, tmp / f"out{scale}x", args, model_dir)
+            wall, peak, largest, cpu = run_scan(folder, tmp / f"out{scale}x", args, model_dir)
             results[scale] = (audio_s, wall, peak)
+            cores = usable_cores()
             print(f"  {scale:>3}x: {len(rows) * scale:5d} clips, {audio_s / 60:6.1f} min audio, {wall:7.1f} s "
                   f"-> {audio_s / wall:6.1f}x real time, 1 h of audio in {3600 / (audio_s / wall) / 60:5.2f} min "
                   f"(extrapolated); peak RSS tree {peak / 2**20:7.0f} MiB, largest process "
                   f"{largest / 2**20:6.0f} MiB")
+            print(f"        CPU time of the process tree {cpu:7.1f} s = {cpu / audio_s:.4f} CPU-s per audio-s; "
+                  f"on {cores} idle cores 1 h would take >= {3600 * cpu / audio_s / cores / 60:5.2f} min "
+                  f"(CPU-bound estimate, robust to other load)")
             shutil.rmtree(folder, ignore_errors=True)
         ratio = results[args.scale][2] / results[1][2]
         print(f"  peak RSS {args.scale}x / 1x = {ratio:.2f} (target <= 1.3)")
@@ -363,6 +385,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="interleaved rounds per variant (best kept)")
     parser.add_argument("--parts", default="ecapa,ge2e,signal,scan")
     parser.add_argument("--scan-encoder", choices=("ecapa", "ge2e"), default="ecapa")
+    parser.add_argument("--scan-precision", choices=("auto", "fp32", "bf16"), default=None,
+                        help="encoder precision inside the scan (default: the CLI's own default)")
     parser.add_argument("--scan-args", nargs=argparse.REMAINDER, default=[],
                         help="extra arguments for voxaudit scan (last on the line)")
     parser.add_argument("--extra", action="store_true", help="also the ablation variants")

@@ -116,3 +116,13 @@ def test_denoised_message_names_the_measured_signs(lang, words):
     # A sign that could not be measured is left out, not printed as a placeholder.
     only_floor = judge_metrics({**gated, "digital_silence_ratio": None}, load_config(), lang=lang)[0]
     assert words[0] not in only_floor.message and words[1] in only_floor.message
+
+
+def test_denoised_message_leaves_out_a_reverberant_floor():
+    # A floor that decays gently into the pauses (pause_drop_db under 15 dB) is a room's tail, not a gate.
+    metrics = {**CLEAN, "denoise_score": 1.0, "floor_modulation_db": 30.0, "pause_drop_db": 5.0,
+               "spectral_hole_ratio": 0.02, "digital_silence_ratio": 0.0}
+    finding = judge_metrics(metrics, load_config())[0]
+    assert "lower in the pauses" not in finding.message and "2.00%" in finding.message
+    steep = judge_metrics({**metrics, "pause_drop_db": 28.0}, load_config())[0]
+    assert "30 dB lower in the pauses" in steep.message

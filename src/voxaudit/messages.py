@@ -150,7 +150,8 @@ DENOISE_EVIDENCE = {
     "en": ("{:.0%} of the pauses between words are exact digital silence",
            "the noise floor is {:.0f} dB lower in the pauses than under speech",
            "{:.2%} of the speech spectrum are holes (bins 60 dB under their level)", "; "),
-    "zh": ("词间停顿有 {:.0%} 是纯数字静音", "停顿处底噪比语音下低 {:.0f} dB", "语音频谱有 {:.2%} 是空洞（比该频率的电平低 60 dB）", "；"),
+    "zh": ("词间停顿有 {:.0%} 是纯数字静音", "停顿处底噪比语音下低 {:.0f} dB",
+           "语音频谱有 {:.2%} 是空洞（比该频率的电平低 60 dB）", "；"),
 }
 
 

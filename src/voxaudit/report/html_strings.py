@@ -285,7 +285,7 @@ METRIC_LABELS: dict[str, dict[str, str]] = {
         "plosive_count": "Plosive pops", "plosive_max_db": "Worst pop (dB above speech)",
         "agc_pumping_db": "AGC pumping (dB)", "agc_pauses": "Pauses measured for AGC",
         "digital_silence_ratio": "Exact digital silence in pauses (fraction)",
-        "floor_modulation_db": "Noise floor gone in pauses (dB)", "spectral_hole_ratio": "Spectral holes (fraction)",
+        "floor_modulation_db": "Noise floor gone in pauses (dB)", "pause_drop_db": "Fall into pauses (dB per 32 ms)", "spectral_hole_ratio": "Spectral holes (fraction)",
         "denoise_score": "Denoising score",
     },
     "zh": {
@@ -301,7 +301,7 @@ METRIC_LABELS: dict[str, dict[str, str]] = {
         "plosive_count": "喷麦次数", "plosive_max_db": "最强喷麦（高于人声 dB）",
         "agc_pumping_db": "自动增益起伏（dB）", "agc_pauses": "用于检测自动增益的停顿数",
         "digital_silence_ratio": "停顿中纯数字静音的占比",
-        "floor_modulation_db": "停顿处底噪消失程度（dB）", "spectral_hole_ratio": "频谱空洞占比",
+        "floor_modulation_db": "停顿处底噪消失程度（dB）", "pause_drop_db": "进入停顿时的电平落差（dB/32 ms）", "spectral_hole_ratio": "频谱空洞占比",
         "denoise_score": "降噪痕迹得分",
     },
 }

@@ -163,6 +163,10 @@ def measure_denoise(samples: np.ndarray, *, sample_rate: int, activity: SpeechAc
         ``floor_modulation_db`` : float or None
             How far the floor under speech stands above the floor in the pauses, in dB (capped at
             80); None without both speech and pauses.
+        ``pause_drop_db`` : float or None
+            Steepest fall of the floor bands into a pause after speech, in dB per 32 ms (median over
+            the pauses); under ``GATE_DROP_DB`` the floor modulation is read as reverberation. None
+            without such a pause (then the floor modulation scores a warning at most).
         ``spectral_hole_ratio`` : float or None
             0..1, fraction of the time-frequency bins of the speech frames that are holes; None
             without speech.
@@ -231,8 +235,9 @@ def measure_denoise(samples: np.ndarray, *, sample_rate: int, activity: SpeechAc
 
 
 def _pause_drop_db(band_db: np.ndarray, pause: np.ndarray) -> Optional[float]:
-    """Median over the pauses after speech (between words, or at the end) of the steepest fall of the summed band level (dB over
-    ``PAUSE_DROP_FRAMES`` frames) around the pause's start; None without such a pause."""
+    """Median over the pauses after speech (between words, or at the end) of the steepest fall of the
+    summed band level (dB over ``PAUSE_DROP_FRAMES`` frames) around the pause's start; None without
+    such a pause."""
     live = band_db > DEAD_DB + 1.0
     level = 10.0 * np.log10(np.sum(10.0 ** (band_db / 10.0), axis=1) + _DB_EPS)
     # Dead frames (exact zero) are digital silence, counted elsewhere; here they would read as a cliff.
