@@ -170,7 +170,7 @@ def serve(
     lang: Optional[Lang] = typer.Option(None, "--lang", help="Language of the page and hints (default: from the locale)."),
     profile: Optional[Path] = typer.Option(None, "--profile", help="Judge takes against this profile.json."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file overriding thresholds."),
-    encoder: str = typer.Option("auto", "--encoder", help="Speaker encoder: auto, ecapa or ge2e."),
+    encoder: Encoder = typer.Option(Encoder.auto, "--encoder", help="Speaker encoder: auto, ecapa or ge2e."),
     model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Folder holding the ECAPA-TDNN weights."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     max_upload_mb: float = typer.Option(100.0, "--max-upload-mb", min=0.001, help="Upload size limit in MB."),
@@ -183,7 +183,7 @@ def serve(
     language = lang.value if lang else default_language()
     try:
         err.print(f"voxaudit serve: http://{host}:{port}/  (project: {project.resolve()})", highlight=False)
-        run_server(project, host=host, port=port, lang=language, config=load_config(config), encoder=encoder,
+        run_server(project, host=host, port=port, lang=language, config=load_config(config), encoder=encoder.value,
                    model_dir=str(model_dir) if model_dir else None, device=device, profile_path=profile,
                    max_upload_mb=max_upload_mb, identity=identity)
     except VoxauditError as error:
