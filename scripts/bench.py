@@ -12,8 +12,9 @@ Parts (``--parts``, default all):
   source_sr=16000))`` one file at a time; both get the same 16 kHz arrays (decoding is not timed).
 * ``signal``: runs ``scripts/bench_signal.py`` (its own baseline inside), one core.
 * ``scan``: end-to-end ``voxaudit scan`` as a subprocess at 1x and ``--scale`` x the set, x real time,
-  wall time for one hour of audio (extrapolated), and peak memory of the whole process tree (sampled
-  from /proc every 0.1 s) plus the largest single process (``ru_maxrss``). The larger set is made of
+  wall time for one hour of audio (extrapolated), CPU time of the process tree, and peak memory of
+  the whole process tree (sampled from /proc every 0.1 s) plus the largest single process (its
+  ``VmHWM``). The larger set is made of
   copies whose last sample differs by one LSB, so every copy has a new content hash and is really
   decoded, measured and embedded (the embedding cache is fresh and cannot make repeats free).
 
@@ -34,7 +35,6 @@ import argparse
 import csv
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -276,8 +276,9 @@ app()
 """
 
 
-def _tree_rss_bytes(root: int) -> int:
-    """Resident memory of ``root`` and all its descendants (from /proc), bytes."""
+def _tree_memory(root: int) -> tuple[int, int]:
+    """(resident bytes of ``root`` and all its descendants now, the largest ``VmHWM`` -- a process's
+    own peak resident memory since its exec -- among them), from /proc."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     page = os.sysconf("SC_PAGE_SIZE")
@@ -292,12 +293,18 @@ def _tree_rss_bytes(root: int) -> int:
             rss[pid] = int(fields[21]) * page
         except (OSError, IndexError, ValueError):
             continue
-    total, stack = 0, [root]
+    total, largest, stack = 0, 0, [root]
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
+                hwm = next((line for line in fh if line.startswith("VmHWM:")), "VmHWM: 0 kB")
+            largest = max(largest, int(hwm.split()[1]) * 1024)
+        except (OSError, ValueError):
+            pass
         stack.extend(children.get(pid, []))
-    return total
+    return total, largest
 
 
 def run_scan(folder: Path, out: Path, args, model_dir: Path | None) -> tuple[float, int, int, float]:
@@ -310,30 +317,32 @@ def run_scan(folder: Path, out: Path, args, model_dir: Path | None) -> tuple[flo
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     if args.scan_precision:
         env["VOXAUDIT_BENCH_PRECISION"] = args.scan_precision
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    peak = 0
-    stop = threading.Event()
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        peak = largest = 0
+        stop = threading.Event()
 
-    def sample():
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, _tree_rss_bytes(proc.pid))
-            stop.wait(0.1)
+        def sample():
+            nonlocal peak, largest
+            while not stop.is_set():
+                total, hwm = _tree_memory(proc.pid)
+                peak, largest = max(peak, total), max(largest, hwm)
+                stop.wait(0.1)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, err = proc.communicate()
-    wall = time.perf_counter() - start
-    stop.set()
-    sampler.join()
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"scan failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
-    # ru_maxrss of children: the largest single descendant waited for so far (KiB on Linux).
-    return wall, peak, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime - cpu_before
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        # wait4: this scan's own resource usage (it and the descendants it waited for).
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        stop.set()
+        sampler.join()
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"scan failed ({proc.returncode}): {err.read().decode(errors='replace')[-2000:]}")
+    # Not ru_maxrss: Linux carries the bench's own (forked) high-water mark across exec into it.
+    return wall, peak, largest, usage.ru_utime + usage.ru_stime
 
 
 def bench_scan(args) -> None:

@@ -173,7 +173,7 @@ def test_default_batch_sizes_per_device():
         pass
 
     enc = Named()
-    for name, kind, size in [("ecapa", "cpu", 1), ("ge2e", "cpu", 16), ("ecapa", "cuda", 32)]:
+    for name, kind, size in [("ecapa", "cpu", 1), ("ge2e", "cpu", 64), ("ecapa", "cuda", 32)]:
         enc.name = name
         assert default_batch_size(enc, torch.device(kind)) == size
 

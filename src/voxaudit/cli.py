@@ -34,6 +34,13 @@ class Encoder(str, Enum):
     ge2e = "ge2e"
 
 
+class Precision(str, Enum):
+    auto = "auto"
+    fp32 = "fp32"
+    bf16 = "bf16"
+    fp16 = "fp16"
+
+
 class Lang(str, Enum):
     en = "en"
     zh = "zh"
@@ -67,7 +74,10 @@ def scan(
     model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Folder holding the ECAPA-TDNN weights."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Clips per encoder batch (default: per device)."),
-    half: bool = typer.Option(False, "--half", help="Half precision on GPU (bf16)."),
+    half: bool = typer.Option(False, "--half", help="Force reduced precision (bf16, or fp16 on GPUs without bf16)."),
+    precision: Precision = typer.Option(Precision.auto, "--precision",
+                                  help="Encoder precision: auto (bf16 where the hardware computes it natively and "
+                                       "the encoder stays within cosine 0.9999 of float32), fp32, bf16, fp16 (CUDA)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Embedding cache file (default: OUT/embeddings.sqlite)."),
     profile: Optional[Path] = typer.Option(None, "--profile", help="Judge against a saved profile.json instead of the set itself."),
     select_minutes: Optional[float] = typer.Option(None, "--select-minutes", min=0.01,
@@ -85,7 +95,8 @@ def scan(
     try:
         options = ScanOptions(
             jobs=jobs, config=load_config(config), lang=language, identity=identity, encoder=encoder.value,
-            model_dir=str(model_dir) if model_dir else None, device=device, batch_size=batch_size, half=half,
+            model_dir=str(model_dir) if model_dir else None, device=device, batch_size=batch_size,
+            half=True if half else precision.value,
             cache_path=str(cache) if cache else str(out / "embeddings.sqlite"),
             journal_path=str(out / "measurements.sqlite"),
             profile_path=str(profile) if profile else None, select_minutes=select_minutes,

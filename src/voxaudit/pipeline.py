@@ -44,7 +44,9 @@ class ScanOptions:
     model_dir: Optional[str] = None
     device: str = "auto"
     batch_size: Optional[int] = None
-    half: bool = False
+    # 'auto': bf16 autocast where native and faithful (ECAPA on AVX-512-BF16/AMX CPUs, bf16 GPUs),
+    # else float32; False/'fp32', True, 'bf16', 'fp16' as EmbeddingInference's ``half``.
+    half: object = "auto"
     cache_path: Optional[str] = None
     journal_path: Optional[str] = None
     profile_path: Optional[str] = None

@@ -20,10 +20,11 @@ from ``items`` (in a scan that is what drives decoding and measuring in the work
 reading overlaps inference; at most two windows are held at once, so memory stays bounded whatever
 the number of clips. On CPU each stream runs its operators single-threaded
 (``torch.set_num_threads(1)``, process-wide) and ``streams`` defaults to the number of usable cores:
-independent clips on independent cores. Profiling on a 2-core machine (``scripts/bench.py``) showed why:
-ECAPA-TDNN's operators on one clip are too small for OpenMP's two-thread fork/join to pay off, and
-when other processes share the cores (the scan's own decode workers) one descheduled OpenMP thread
-stalls the other at every barrier (2-5x slower); two single-threaded streams do not wait on each other.
+independent clips on independent cores. Measured on a 2-core machine (``scripts/bench.py``, ECAPA):
+on idle cores two single-threaded streams match one stream with two OpenMP threads (28.6x vs 26.7x
+real time in float32); when other processes share the cores -- always the case in a scan, whose
+decode workers run beside the encoder -- one descheduled OpenMP thread stalls the other at every
+barrier, and the two-thread stream fell to 2-3x real time while two streams kept 6-14x.
 On CUDA one stream overlaps host work (padding, pinned copies) with the GPU.
 
 Precision
@@ -74,7 +75,7 @@ __all__ = ["EmbeddingInference", "default_batch_size", "resolve_precision", "cpu
 # (padding costs more than batching saves); GE2E batches its fixed 1.6 s windows across clips.
 _DEFAULT_BATCH = {
     ("cpu", "ecapa"): 1,
-    ("cpu", "ge2e"): 16,
+    ("cpu", "ge2e"): 64,
     ("cuda", "ecapa"): 32,
     ("cuda", "ge2e"): 64,
 }
@@ -85,6 +86,12 @@ def default_batch_size(encoder: SpeakerEncoder, device: torch.device) -> int:
     family = encoder.name.split("-")[0]
     kind = "cuda" if torch.device(device).type == "cuda" else "cpu"
     return _DEFAULT_BATCH.get((kind, family), 1 if kind == "cpu" else 16)
+
+
+# CPU streams per encoder family where not the usable cores (measured with scripts/bench.py): GE2E's
+# per-clip preprocessing is Python (webrtcvad frame loop) and holds the GIL, so two GE2E streams
+# contend (165x real time) where one stream with two OpenMP threads for the LSTM runs 205x.
+_CPU_STREAMS = {"ge2e": 1}
 
 
 def usable_cores() -> int:
@@ -117,6 +124,29 @@ def cpu_has_native_bf16() -> bool:
 # Encoder families whose embeddings under bf16 autocast stay within cosine 0.9999 of float32
 # (scripts/bench.py on ../shared/speech): ECAPA-TDNN >= 0.99997. GE2E's LSTM drifts to 0.9996: float32.
 BF16_FAITHFUL = frozenset({"ecapa"})
+
+
+def _trim_heap() -> None:
+    """Hand freed heap memory back to the OS (glibc ``malloc_trim``; no-op elsewhere).
+
+    Activations of clips of ever-new lengths fragment glibc's arenas, so without this the resident
+    memory of a long scan creeps up window after window; one trim per window (not per batch: that
+    costs the page faults of re-growing the heap, +30 % CPU) keeps it flat at no measurable cost.
+    """
+    global _LIBC
+    if _LIBC is None:
+        try:
+            import ctypes
+
+            _LIBC = ctypes.CDLL("libc.so.6")
+            _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)
+
+
+_LIBC = None
 
 
 def resolve_precision(half, device, family: Optional[str] = None) -> Optional[torch.dtype]:
@@ -191,6 +221,8 @@ class _Streams:
     def close(self) -> None:
         for _ in self._threads:
             self._jobs.put(None)
+        for thread in self._threads:  # a batch already running finishes first (seconds at most)
+            thread.join()
 
 
 class EmbeddingInference:
@@ -209,9 +241,11 @@ class EmbeddingInference:
         else float32.
     streams : int, optional
         Batches run concurrently on this many threads. Default: on CPU the usable cores (and then each
-        stream's operators run single-threaded: ``torch.set_num_threads(1)``, process-wide); on CUDA 1.
-    window : int
-        Clips buffered and sorted by length before batching (bounds latency and memory).
+        stream's operators run single-threaded: ``torch.set_num_threads(1)``, process-wide), except
+        GE2E (1 stream, threads left as they are); on CUDA 1.
+    window : int or 'auto'
+        Clips buffered and sorted by length before batching (bounds latency and memory); ``'auto'``:
+        ``4 x streams x batch_size`` clamped to 16..64 (ECAPA on 2 CPU cores: 16; GE2E: 64).
     max_window_s : float
         Seconds of audio buffered per window at most (a window of long clips closes early); at most
         two windows are held at once.
@@ -230,7 +264,8 @@ class EmbeddingInference:
     """
 
     def __init__(self, encoder: SpeakerEncoder, *, device=None, batch_size: Optional[int] = None,
-                 half: Union[bool, str, None] = "auto", streams: Optional[int] = None, window: int = 64,
+                 half: Union[bool, str, None] = "auto", streams: Optional[int] = None,
+                 window: Union[int, str] = "auto",
                  max_window_s: float = 600.0, max_batch_s: float = 320.0,
                  max_chunk_s: Union[float, str, None] = "auto", num_threads: Optional[int] = None):
         if device is not None:
@@ -241,6 +276,15 @@ class EmbeddingInference:
         if self.batch_size < 1:
             raise ParameterError(f"batch_size must be >= 1, got {batch_size!r}")
         self.autocast_dtype = resolve_precision(half, self.device, encoder.name.split("-")[0])
+        on_cpu = self.device.type == "cpu"
+        if streams is None:
+            family = encoder.name.split("-")[0]
+            streams = _CPU_STREAMS.get(family, usable_cores()) if on_cpu else 1
+        if int(streams) < 1:
+            raise ParameterError(f"streams must be >= 1, got {streams!r}")
+        self.streams = int(streams)
+        if window == "auto":  # enough to sort and feed every stream twice over, and no more (memory)
+            window = min(64, max(16, 4 * self.streams * self.batch_size))
         if int(window) < 1:
             raise ParameterError(f"window must be >= 1, got {window!r}")
         self.window = int(window)
@@ -254,12 +298,6 @@ class EmbeddingInference:
         self.max_chunk_samples = int(float(chunk) * rate) if chunk else None
         if self.max_chunk_samples is not None and self.max_chunk_samples < max(encoder.min_samples, 1):
             raise ParameterError(f"max_chunk_s={max_chunk_s!r} is shorter than the encoder's minimum clip")
-        on_cpu = self.device.type == "cpu"
-        if streams is None:
-            streams = usable_cores() if on_cpu else 1
-        if int(streams) < 1:
-            raise ParameterError(f"streams must be >= 1, got {streams!r}")
-        self.streams = int(streams)
         if num_threads is None and on_cpu and self.streams > 1:
             num_threads = 1
         if num_threads is not None:
@@ -329,7 +367,11 @@ class EmbeddingInference:
 
     def embed(self, samples: np.ndarray) -> np.ndarray:
         """Embed one clip; returns its float32 ``[D]`` unit-length embedding."""
-        return next(self.embed_many([(0, samples)]))[1]
+        results = self.embed_many([(0, samples)])
+        try:
+            return next(results)[1]
+        finally:
+            results.close()  # stops the stream threads now, not at garbage collection
 
     # -- internals -------------------------------------------------------------------------------------
     @staticmethod
@@ -402,6 +444,8 @@ class EmbeddingInference:
         sums = np.zeros((len(clips), vectors.shape[1]), dtype=np.float64)
         for owner, segment, vector in zip(owners, segments, vectors):
             sums[owner] += segment.size * vector.astype(np.float64)
+        if self.device.type == "cpu":
+            _trim_heap()
         for index, (key, _) in enumerate(clips):
             norm = np.linalg.norm(sums[index])
             yield key, (sums[index] / norm if norm > 0 else sums[index]).astype(np.float32)
