@@ -6,7 +6,7 @@ Parts (``--parts``, default all):
 * ``ecapa``: ECAPA-TDNN embeddings, x real time. Baseline: SpeechBrain
   ``EncoderClassifier.from_hparams(...)`` + ``encode_batch(wav)`` (its default, normalize=False, as voxaudit's ``ecapa``) one file at a time,
   ``torch.set_num_threads(--threads)``. voxaudit: ``EmbeddingInference`` with its defaults (and in
-  float32 for reference). Same weights: a randomly initialised checkpoint in SpeechBrain's layout
+  float32 for reference; with ``--extra`` also through SpeechBrain's own modules, ``fast=False``). Same weights: a randomly initialised checkpoint in SpeechBrain's layout
   (tests/ecapa_fixture.py; speed does not depend on the weight values). Cosine of every clip's pair.
 * ``ge2e``: GE2E embeddings. Baseline: resemblyzer ``VoiceEncoder().embed_utterance(preprocess_wav(wav,
   source_sr=16000))`` one file at a time; both get the same 16 kHz arrays (decoding is not timed).
@@ -23,7 +23,7 @@ the best run of each is reported with the ratio to the baseline of the same run.
 
 Usage::
 
-    HF_HUB_OFFLINE=1 python scripts/bench.py [--minutes 5] [--scan-minutes 5] [--scale 10]
+    HF_HUB_OFFLINE=1 python scripts/bench.py [--minutes 5 | --all-clips] [--scan-minutes 5] [--scale 10]
         [--threads N] [--repeat 2] [--parts ecapa,ge2e,signal,scan] [--scan-encoder ecapa|ge2e]
 
 Reads ../shared/speech (or ``--speech``); writes only to a temporary folder.
@@ -164,10 +164,10 @@ def bench_ecapa(wavs: list[np.ndarray], args) -> None:
                 return [reference.encode_batch(torch.from_numpy(w)[None]).squeeze().numpy()
                         for w in wavs]
 
-        def ours(**kwargs):
+        def ours(enc=encoder, **kwargs):
             def run():
                 torch.set_num_threads(args.threads)  # EmbeddingInference sets its own
-                inference = EmbeddingInference(encoder, **kwargs)
+                inference = EmbeddingInference(enc, **kwargs)
                 return [v for _, v in inference.embed_many(items)]
             return run
 
@@ -179,6 +179,11 @@ def bench_ecapa(wavs: list[np.ndarray], args) -> None:
             variants["voxaudit float32, 1 stream (intra-op threads)"] = ours(half=False, streams=1,
                                                                               num_threads=args.threads)
             variants["voxaudit default, batch 8"] = ours(batch_size=8)
+            # The same settings through SpeechBrain's own modules (voxaudit's forward pass off).
+            from voxaudit.speaker.ecapa import EcapaEncoder
+
+            modules = EcapaEncoder(folder, weights_sha256="0" * 64, fast=False)
+            variants["voxaudit default, SpeechBrain modules (fast=False)"] = ours(modules)
         best = interleaved(variants, args.repeat)
         base_name = next(iter(variants))
         base = best[base_name][1]
@@ -388,6 +393,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--speech", type=Path, default=DEFAULT_SPEECH)
     parser.add_argument("--minutes", type=float, default=3.0, help="audio per embedding benchmark")
+    parser.add_argument("--all-clips", action="store_true",
+                        help="embedding benchmarks on every clip of the set once (instead of --minutes)")
     parser.add_argument("--scan-minutes", type=float, default=5.0, help="audio of the 1x scan set")
     parser.add_argument("--scale", type=int, default=10, help="the larger scan set, in copies of the 1x set")
     parser.add_argument("--threads", type=int, default=usable_cores(), help="torch threads of the baselines")
@@ -410,7 +417,8 @@ def main() -> None:
 
     print(machine_line())
     if parts & {"ecapa", "ge2e"}:
-        wavs = load_16k(args.speech, pick_rows(manifest(args.speech), args.minutes))
+        rows = manifest(args.speech)
+        wavs = load_16k(args.speech, rows if args.all_clips else pick_rows(rows, args.minutes))
         if "ecapa" in parts:
             bench_ecapa(wavs, args)
         if "ge2e" in parts:

@@ -229,3 +229,49 @@ def test_ge2e_default_settings_batch_invariant():
     batched = dict(EmbeddingInference(ge2e).embed_many(clips))
     for key in alone:
         assert cosine(batched[key], alone[key]) >= COS_MIN, key
+
+
+# -- ECAPA: voxaudit's own forward pass against SpeechBrain's modules ----------------------------------
+
+def _padded(clips: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    longest = max(c.numel() for c in clips)
+    wavs = torch.zeros(len(clips), longest)
+    for row, clip in enumerate(clips):
+        wavs[row, :clip.numel()] = clip
+    return wavs, torch.tensor([c.numel() / longest for c in clips])
+
+
+def test_ecapa_fast_forward_equals_speechbrain_modules(ecapa):
+    """The rearranged network (GEMMs on im2col rows, split attention layer, BatchNorm as scale/shift) is
+    the same function: float32 equals SpeechBrain's modules to cosine >= 0.99999 alone and in a padded
+    batch; under bf16 autocast it stays within the faithful bound of both."""
+    from voxaudit.speaker.ecapa import EcapaEncoder
+
+    modules = EcapaEncoder(ecapa.folder, weights_sha256="0" * 64, fast=False)
+    assert ecapa.fast and not modules.fast
+    clips = [torch.from_numpy(_clip(s, 60 + i)) for i, s in enumerate([0.26, 0.9, 2.2, 3.1])]
+    with torch.autocast("cpu", enabled=False):
+        theirs = [modules.embed(c[None], torch.ones(1))[0] for c in clips]
+        ours = [ecapa.embed(c[None], torch.ones(1))[0] for c in clips]
+        ours_batched = ecapa.embed(*_padded(clips))
+    for i, reference in enumerate(theirs):
+        assert cosine(ours[i], reference) >= 0.99999, i
+        assert cosine(ours_batched[i], reference) >= 0.99999, i
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        half = ecapa.embed(*_padded(clips))
+    assert ecapa._prepared  # weights prepared once per precision, then reused
+    assert {dtype for dtype, _ in ecapa._prepared} == {torch.float32, torch.bfloat16}
+    if cpu_has_native_bf16():  # bf16 GEMMs run on weights prepacked for oneDNN
+        assert ecapa._params(torch.bfloat16)["mfa"]["packed"] is not None
+    for i, reference in enumerate(theirs):
+        assert cosine(half[i].float(), reference) >= COS_MIN, i
+
+
+def test_ecapa_fast_forward_reflects_each_clips_own_frames(ecapa):
+    """The im2col index reflects at each clip's own last frame, as SpeechBrain's padding does alone."""
+    from voxaudit.speaker.ecapa import _Frames
+
+    frames = _Frames(torch.tensor([4, 6]), 6, torch.device("cpu"))
+    index = frames.index(3, 2).view(2, 6, 3)  # kernel 3, dilation 2: offsets -2, 0, +2
+    assert index[0].tolist() == [[2, 0, 2], [1, 1, 3], [0, 2, 2], [1, 3, 1], [2, 2, 0], [3, 1, 0]]
+    assert (index[1] - 6).tolist() == [[2, 0, 2], [1, 1, 3], [0, 2, 4], [1, 3, 5], [2, 4, 4], [3, 5, 3]]
