@@ -137,16 +137,17 @@ def pick_intruder_speakers(rows, speaker, k, rng, *, min_clips=1):
     return chosen
 
 
-def judge(emb, own_idx, intr_idx, *, encoder, profile=None):
+def judge(emb, own_idx, intr_idx, *, encoder, profile=None, durations=None):
     idx = list(own_idx) + list(intr_idx)
-    res = analyse_set(emb[idx], encoder=encoder, profile=profile)
+    res = analyse_set(emb[idx], encoder=encoder, profile=profile,
+                      durations=None if durations is None else durations[idx])
     n_own = len(own_idx)
     own_flags = int(res.outliers[:n_own].sum())
     intr_flags = int(res.outliers[n_own:].sum())
     return res, own_flags, intr_flags
 
 
-def run_eval(rows, emb, *, encoder, draws, seed):
+def run_eval(rows, emb, *, encoder, draws, seed, durations=None):
     spk = np.array([r["speaker_id"] for r in rows])
     mains = sorted({r["speaker_id"] for r in rows if r["role"] == "main"})
     by_spk = {s: np.flatnonzero(spk == s) for s in set(spk)}
@@ -158,7 +159,7 @@ def run_eval(rows, emb, *, encoder, draws, seed):
     for s in mains:
         own = by_spk[s]
         # (a) alone
-        res, ff, _ = judge(emb, own, [], encoder=encoder)
+        res, ff, _ = judge(emb, own, [], encoder=encoder, durations=durations)
         row = dict(speaker=s, n=len(own), alone_ff=ff, alone_nv=res.n_voices,
                    median=res.similarity_median, thr=res.threshold)
         tot["alone_own"] += len(own); tot["alone_ff"] += ff
@@ -173,12 +174,12 @@ def run_eval(rows, emb, *, encoder, draws, seed):
             intr = [int(rng.choice(by_spk[o])) for o in intr_spk]
             if d == 0:
                 draw0 = intr
-            res, ff, hit = judge(emb, own, intr, encoder=encoder)
+            res, ff, hit = judge(emb, own, intr, encoder=encoder, durations=durations)
             hits += hit; mff += ff; nv_ok += int(res.n_voices == 1)
             for k, i in enumerate(intr):
                 if not res.outliers[len(own) + k]:
                     missed.append(f"{spk[i]} (similarity {res.similarities[len(own) + k]:.3f}, "
-                                  f"threshold {res.threshold:.3f})")
+                                  f"threshold {res.thresholds[len(own) + k]:.3f})")
         row.update(mix_hit=hits, mix_intr=3 * draws, mix_ff=mff, mix_own=len(own) * draws,
                    mix_nv=nv_ok, missed=missed)
         missed_all += [f"{s}: {m}" for m in missed]
@@ -189,35 +190,36 @@ def run_eval(rows, emb, *, encoder, draws, seed):
         other = pick_intruder_speakers([r for r in rows if r["role"] == "main" or r["speaker_id"] == s],
                                        s, 1, rng, min_clips=3)[0]
         intr = [int(i) for i in rng.choice(by_spk[other], size=3, replace=False)]
-        res, ff, hit = judge(emb, own, intr, encoder=encoder)
+        res, ff, hit = judge(emb, own, intr, encoder=encoder, durations=durations)
         row.update(sv_other=other, sv_hit=hit, sv_nv=res.n_voices, sv_ff=ff)
         tot["sv_intr"] += 3; tot["sv_hit"] += hit; tot["sv_nv"] += int(res.n_voices == 2)
         tot["sv_sets"] += 1; tot["sv_own"] += len(own); tot["sv_ff"] += ff
         # (d) profile from the first half
         half = len(own) // 2
-        base = analyse_set(emb[own[:half]], encoder=encoder)
+        base = analyse_set(emb[own[:half]], encoder=encoder,
+                           durations=None if durations is None else durations[own[:half]])
         if not base.too_small:
             prof = Profile.from_analysis(base, encoder=encoder, weights_sha256=None)
-            res, ff, hit = judge(emb, own[half:], draw0, encoder=encoder, profile=prof)
+            res, ff, hit = judge(emb, own[half:], draw0, encoder=encoder, profile=prof, durations=durations)
             row.update(pr_ff=ff, pr_own=len(own) - half, pr_hit=hit)
             tot["pr_own"] += len(own) - half; tot["pr_ff"] += ff; tot["pr_intr"] += 3; tot["pr_hit"] += hit
         per.append(row)
     return per, tot, missed_all
 
 
-def close_pairs(rows, emb, *, encoder):
+def close_pairs(rows, emb, *, encoder, durations=None):
     spk = np.array([r["speaker_id"] for r in rows])
     out = []
     for a, b in CLOSE_PAIRS:
         own = np.flatnonzero(spk == a)
         other = np.flatnonzero(spk == b)[:3]
-        res, ff, hit = judge(emb, own, other, encoder=encoder)
+        res, ff, hit = judge(emb, own, other, encoder=encoder, durations=durations)
         sims = res.similarities[len(own):]
         out.append((a, b, len(other), hit, ff, len(own), res.n_voices, res.threshold, sims))
     return out
 
 
-def calibrate(rows, emb, *, encoder):
+def calibrate(rows, emb, *, encoder, durations=None):
     """Derive the constants of consistency.CALIBRATION[encoder] by the stated rules and print them.
 
     1. ``floor``: midpoint between the 1st percentile of same-speaker similarity (each clip against the
@@ -274,7 +276,8 @@ def calibrate(rows, emb, *, encoder):
                                                        mad_floor=float(mad_floor))
             flags = clips = 0
             for s in mains:
-                res = analyse_set(emb[spk == s], encoder=encoder)
+                res = analyse_set(emb[spk == s], encoder=encoder,
+                                  durations=None if durations is None else durations[spk == s])
                 flags += res.n_outliers
                 clips += res.n_readable
             if flags <= 0.01 * clips:
@@ -303,6 +306,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=None, help="npz to read/write the embeddings")
     ap.add_argument("--calibrate", action="store_true", help="print the calibration statistics")
+    ap.add_argument("--no-durations", action="store_true",
+                    help="judge without clip durations (no wider margin for short clips), as before")
     args = ap.parse_args(argv)
 
     if not (args.speech_dir / "MANIFEST.csv").is_file():
@@ -310,11 +315,14 @@ def main(argv=None):
     rows = read_manifest(args.speech_dir)
     emb = embed_all(rows, args.speech_dir, encoder_name=args.encoder, device=args.device,
                     model_dir=args.model_dir, cache=args.cache)
+    durations = None if args.no_durations else np.array([float(r["duration_s"]) for r in rows])
     if args.calibrate:
-        calibrate(rows, emb, encoder=args.encoder)
+        calibrate(rows, emb, encoder=args.encoder, durations=durations)
 
-    per, tot, missed = run_eval(rows, emb, encoder=args.encoder, draws=args.draws, seed=args.seed)
-    print(f"## Identity evaluation: encoder {args.encoder}, {args.draws} draws per speaker, seed {args.seed}\n")
+    per, tot, missed = run_eval(rows, emb, encoder=args.encoder, draws=args.draws, seed=args.seed,
+                                durations=durations)
+    print(f"## Identity evaluation: encoder {args.encoder}, {args.draws} draws per speaker, seed {args.seed}, "
+          f"{'without' if durations is None else 'with'} clip durations\n")
     print("| speaker | clips | median | thr | alone: false flags | alone: n_voices | mixed: intruders flagged "
           "| mixed: false flags | mixed: n_voices=1 | 2nd voice (3 clips of) | flagged | n_voices "
           "| profile: false flags | profile: intruders |")
@@ -347,7 +355,7 @@ def main(argv=None):
     print("\n## Close pairs (README's known hard cases): speaker + first clips of the other\n")
     print("| set | added | flagged | own false flags | n_voices | threshold | added similarities |")
     print("|---|---|---:|---:|---:|---:|---|")
-    for a, b, k, hit, ff, n, nv, thr, sims in close_pairs(rows, emb, encoder=args.encoder):
+    for a, b, k, hit, ff, n, nv, thr, sims in close_pairs(rows, emb, encoder=args.encoder, durations=durations):
         print(f"| {a} | {k} x {b} | {hit}/{k} | {ff}/{n} | {nv} | {thr:.3f} | {', '.join(f'{v:.3f}' for v in sims)} |")
 
 

@@ -11,9 +11,10 @@ import pytest
 from voxaudit.errors import ParameterError
 from voxaudit.profile import Profile
 from voxaudit.speaker import consistency
-from voxaudit.speaker.consistency import CALIBRATION, analyse_set, identity_threshold
+from voxaudit.speaker.consistency import CALIBRATION, analyse_set, duration_widths, identity_threshold
 
 DIM = 256
+MAD_FLOOR = CALIBRATION["ge2e"].mad_floor
 
 
 # -- synthetic voices on the sphere ---------------------------------------------------------------------
@@ -122,7 +123,10 @@ def test_too_small_set_says_so_and_flags_nothing(rng):
     assert result.summary_dict()["identity_too_small"] == "too few clips to judge: 3 < 5"
     # Readable rows count, not rows.
     rows = np.concatenate([takes(rng, v, 4), np.full((3, DIM), np.nan)])
-    assert analyse_set(rows, encoder="ge2e").message == "too few clips to judge: 4 < 5"
+    small = analyse_set(rows, encoder="ge2e")
+    assert small.message == "too few clips to judge: 4 < 5"
+    # One threshold per row (NaN: not judged), so callers can zip clips, blocks and thresholds.
+    assert small.thresholds.shape == (len(rows),) and np.isnan(small.thresholds).all()
     assert not analyse_set(takes(rng, v, 4), encoder="ge2e", min_clips=4).too_small
 
 
@@ -141,17 +145,59 @@ def test_mad_floor_keeps_a_tight_set_from_flagging_its_spread(rng):
     assert result.similarity_mad < 0.001
     assert 0.93 < result.similarities[4] < 0.97
     assert result.n_outliers == 0
-    assert result.threshold == pytest.approx(result.similarity_median - 3.5 * 1.4826 * 0.020)
+    assert result.threshold == pytest.approx(result.similarity_median - 3.5 * 1.4826 * MAD_FLOOR)
 
 
 @pytest.mark.parametrize("median, mad, expected", [
-    (0.93, 0.01, 0.93 - 3.5 * 1.4826 * 0.020),   # tight set: the MAD floor decides
-    (0.93, 0.03, 0.93 - 3.5 * 1.4826 * 0.030),   # relative threshold above the floor
-    (0.93, 0.05, 0.77),                           # inflated MAD: the absolute floor decides
-    (0.80, 0.05, 0.80 - 3.5 * 1.4826 * 0.020),   # loose set: the floor is capped under the median
+    (0.93, 0.01, 0.93 - 3.5 * 1.4826 * MAD_FLOOR),   # tight set: the MAD floor decides
+    (0.93, 0.03, 0.93 - 3.5 * 1.4826 * 0.030),       # relative threshold above the floor
+    (0.93, 0.05, 0.77),                               # inflated MAD: the absolute floor decides
+    (0.80, 0.05, 0.80 - 3.5 * 1.4826 * MAD_FLOOR),   # loose set: the floor is capped under the median
 ])
 def test_identity_threshold_known_values(median, mad, expected):
     assert identity_threshold(median, mad, encoder="ge2e") == pytest.approx(expected, abs=1e-9)
+
+
+def test_short_clip_margin_known_values():
+    # Width sqrt(4 / d) below 4 s: a 1 s clip's margin is twice a 4 s clip's; never below the floor
+    # cap's own widening, never wider than at 1 s.
+    assert duration_widths([10.0, 4.0, 2.0, 1.0, 0.2, float("nan")], 6).tolist() == \
+        pytest.approx([1.0, 1.0, np.sqrt(2.0), 2.0, 2.0, 1.0])
+    plain = 0.93 - 3.5 * 1.4826 * 0.03
+    wide = identity_threshold(0.93, 0.03, encoder="ge2e", width=np.array([1.0, 2.0]))
+    assert wide[0] == pytest.approx(plain)
+    assert wide[1] == pytest.approx(max(0.93 - 2 * 3.5 * 1.4826 * 0.03, min(0.77, 0.93 - 2 * 3.5 * 1.4826 * MAD_FLOOR)))
+    with pytest.raises(ParameterError, match="one value per clip"):
+        duration_widths([1.0, 2.0], 3)
+
+
+def test_short_clips_get_a_wider_margin_but_intruders_are_still_flagged(rng):
+    """Two genuine 1.5 s takes 0.09 under a tight set's median are flagged without durations and kept
+    with them; a 1.5 s take of another voice is flagged either way."""
+    v = voice(rng)
+    rows = takes(rng, v, 20, spread=0.002)
+    for k in (3, 7):
+        rows[k] = _unit(0.91 * v + np.sqrt(1 - 0.91 ** 2) * voice(rng, near=v, cos=0.0))
+    rows[12] = _unit(voice(rng, near=v, cos=0.6))
+    durations = [6.0] * 20
+    durations[3] = durations[7] = durations[12] = 1.5
+    plain = analyse_set(rows, encoder="ge2e")
+    assert np.flatnonzero(plain.outliers).tolist() == [3, 7, 12]
+    aware = analyse_set(rows, encoder="ge2e", durations=durations)
+    assert np.flatnonzero(aware.outliers).tolist() == [12]
+    assert aware.thresholds[3] < aware.threshold == pytest.approx(aware.thresholds[0])
+    assert "outlier below" in aware.clips[3]["reason"]
+
+
+def test_profile_judges_short_clips_with_the_same_wider_margin(rng):
+    v = voice(rng)
+    base = analyse_set(takes(rng, v, 16, spread=0.002), encoder="ge2e")
+    profile = Profile.from_analysis(base, encoder="ge2e", weights_sha256=None)
+    take = _unit(0.91 * v + np.sqrt(1 - 0.91 ** 2) * voice(rng, near=v, cos=0.0))[None]
+    assert analyse_set(take, encoder="ge2e", profile=profile).n_outliers == 1
+    assert analyse_set(take, encoder="ge2e", profile=profile, durations=[1.5]).n_outliers == 0
+    long = analyse_set(take, encoder="ge2e", profile=profile, durations=[8.0])
+    assert long.n_outliers == 1 and long.thresholds[0] == pytest.approx(profile.threshold)
 
 
 def test_input_order_does_not_matter(rng):
@@ -321,6 +367,22 @@ def test_real_intruders_flagged_exactly(real):
     # Wide margins both ways (measured: own clips >= 0.94, intruders <= 0.66, threshold 0.85).
     assert result.similarities[:10].min() > result.threshold + 0.05
     assert result.similarities[10:].max() < result.threshold - 0.05
+
+
+@pytest.mark.speech
+@pytest.mark.slow
+def test_real_one_voice_with_short_clips_flags_none(manifest, speech_dir):
+    """LJSpeech's 16 clips (one speaker, 1.8-9.9 s): without durations GE2E's two shortest clips (1.8
+    and 1.9 s) fall under the threshold; with them, none does."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    rows = [r for r in manifest if r["speaker_id"] == "lj"]
+    emb = _ge2e_embed([str(speech_dir / r["path"]) for r in rows])
+    durations = [float(r["duration_s"]) for r in rows]
+    plain = analyse_set(emb, encoder="ge2e")
+    flagged = np.flatnonzero(plain.outliers)
+    assert flagged.size == 2 and all(durations[i] < 2.0 for i in flagged)
+    aware = analyse_set(emb, encoder="ge2e", durations=durations)
+    assert aware.n_outliers == 0 and aware.consistent
 
 
 @pytest.mark.speech

@@ -193,6 +193,14 @@ def test_device_parsing_auto_and_errors():
             resolve_device("cuda:0")
 
 
+def test_inference_accepts_device_auto():
+    # scripts/eval_identity.py passes its --device (default "auto") straight through.
+    inference = EmbeddingInference(TinyEncoder(), device="auto")
+    assert inference.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ParameterError):
+        EmbeddingInference(TinyEncoder(), device="gpu")
+
+
 # -- the real encoders, default settings ------------------------------------------------------------
 
 @pytest.fixture(scope="module")

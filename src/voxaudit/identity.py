@@ -19,6 +19,12 @@ from .signal.findings import make_finding, quality_score
 CACHE_FLUSH_EVERY = 16
 
 
+def clip_durations(clips: list[ClipResult]) -> list[Optional[float]]:
+    """Each clip's ``duration_s`` (None where it was not measured): short clips get a wider identity
+    margin in :func:`~voxaudit.speaker.consistency.analyse_set`."""
+    return [(c.metrics or {}).get("duration_s") for c in clips]
+
+
 class IdentityStage:
     """Embeds clips as the pipeline hands them over, then judges the set.
 
@@ -103,14 +109,15 @@ class IdentityStage:
         for index, vector in embeddings.items():
             matrix[index] = vector
         analysis = analyse_set(matrix, encoder=self.encoder.name, profile=self.profile,
-                               lang=self.options.lang)
+                               lang=self.options.lang, durations=clip_durations(clips))
         config = self.options.config
-        for clip, block in zip(clips, analysis.clips):
+        for clip, block, threshold in zip(clips, analysis.clips, analysis.thresholds):
             clip.identity = block
             if block and block.get("outlier"):
                 clip.findings.insert(0, make_finding("speaker_mismatch", "error", lang=self.options.lang,
                                                      metric="similarity", value=block["similarity"],
-                                                     threshold=analysis.threshold, reason=block["reason"]))
+                                                     threshold=round(float(threshold), 4),
+                                                     reason=block["reason"]))
                 clip.quality = quality_score(clip.findings, config)
         summary = {
             "encoder": self.encoder.name,

@@ -372,6 +372,7 @@ class Session:
         identity_summary: dict[str, Any] = {"identity": bool(self.identity and self._encoder_error is None),
                                             "min_takes": MIN_TAKES_FOR_IDENTITY}
         if self.identity and key is not None and clips:
+            from ..identity import clip_durations
             from ..speaker.consistency import analyse_set
 
             matrix = np.full((len(clips), int(key["dim"])), np.nan, dtype=np.float32)
@@ -386,14 +387,14 @@ class Session:
                 except ParameterError as error:
                     use_profile, profile_error = None, str(error)
             analysis = analyse_set(matrix, encoder=key["name"], profile=use_profile,
-                                   min_clips=MIN_TAKES_FOR_IDENTITY, lang=lang)
-            for clip, block in zip(clips, analysis.clips):
+                                   min_clips=MIN_TAKES_FOR_IDENTITY, lang=lang, durations=clip_durations(clips))
+            for clip, block, threshold in zip(clips, analysis.clips, analysis.thresholds):
                 clip.identity = block
                 if block and block.get("outlier"):
                     # The same finding the scan's identity stage gives an outlier take.
                     clip.findings.insert(0, make_finding(
                         "speaker_mismatch", "error", lang=lang, metric="similarity", value=block["similarity"],
-                        threshold=analysis.threshold, reason=block["reason"]))
+                        threshold=round(float(threshold), 4), reason=block["reason"]))
                     clip.quality = quality_score(clip.findings, self.config)
             summary = summarise_clips(clips, lang)
             identity_summary.update({

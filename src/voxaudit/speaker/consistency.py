@@ -19,7 +19,9 @@ The analysis, step by step:
    its score is on the same scale as an excluded clip's (and as a new clip's against a saved profile).
 5. **Outliers**: robust z from the median and MAD of the similarities (MAD floored, so a very tight set
    does not flag its ordinary spread), combined with an absolute per-encoder floor. See
-   :func:`identity_threshold` for the exact rule.
+   :func:`identity_threshold` for the exact rule. When clip durations are given, a clip shorter than
+   ``SHORT_CLIP_REF_S`` gets a proportionally wider margin (:func:`duration_widths`): its embedding
+   averages fewer frames, so it scatters more around its speaker's centroid.
 6. **Voices**: the dominant cluster, plus every other cluster of at least
    ``max(MIN_VOICE_CLIPS, ceil(MIN_VOICE_SHARE * n))`` clips of which at least half are outliers. A
    lone clip of another speaker is an *outlier*, not a voice; a cluster of genuine takes that clustering
@@ -56,6 +58,15 @@ MIN_VOICE_SHARE = 0.02
 # and assign the others to the nearest cluster mean.
 MAX_CLUSTER_CLIPS = 3000
 MAX_ITERATIONS = 50
+# Short clips: the spread of a clip's similarity to its own speaker's centroid grows as the clip gets
+# shorter (an embedding averages fewer frames; its variance goes as 1 / duration). Measured with GE2E
+# on the 306 main-speaker clips of ../shared/speech, deviation from the speaker's median by duration:
+# 1.5-2.5 s MAD 0.021, 5th percentile -0.102; 2.5-3.5 s 0.013, -0.063; 3.5-5 s 0.015, -0.057;
+# 5-8 s 0.011, -0.031; 8-12 s 0.010, -0.009. So the margin below the median is scaled per clip by
+# sqrt(SHORT_CLIP_REF_S / duration) for clips shorter than the reference (about the median duration of
+# those clips, 3.9 s), never by more than for SHORT_CLIP_MIN_S. Longer clips keep the plain margin.
+SHORT_CLIP_REF_S = 4.0
+SHORT_CLIP_MIN_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -97,11 +108,13 @@ CALIBRATION: dict[str, EncoderCalibration] = {
     #   -> 0.25. (Same-speaker pairs: median 0.837, 5th percentile 0.731; a genuine set that splits
     #   does no harm, see _count_voices.)
     # - mad_floor: the smallest value (0.001 steps) at which at most 1 % of the clips of the one-voice
-    #   sets (the null case, no intruder involved) are flagged, half the 2 % budget -> 0.020 (3/306).
+    #   sets (the null case, no intruder involved) are flagged, half the 2 % budget, judged with the
+    #   clips' durations (short clips get wider margins, SHORT_CLIP_REF_S) -> 0.015 (1/306). (Without
+    #   durations the same rule gave 0.020 and 3/306, two of them LJSpeech's 1.8 and 1.9 s clips.)
     #   The sets' own MADs range 0.004-0.047 (median 0.013): 10-clip MADs are noisy, and a GE2E set
     #   of one speaker routinely holds genuine takes 0.08-0.12 under its median.
     "ge2e": EncoderCalibration(
-        floor=0.77, mad_floor=0.020, cluster_distance=0.25, calibrated=True,
+        floor=0.77, mad_floor=0.015, cluster_distance=0.25, calibrated=True,
         note="measured on ../shared/speech with resemblyzer's GE2E weights"),
     # ECAPA-TDNN (speechbrain/spkrec-ecapa-voxceleb). NOT calibrated here: no weights were available
     # offline. Published figures for that model's cosine scores between two utterances: the EER
@@ -132,37 +145,71 @@ def calibration_for(encoder: str) -> EncoderCalibration:
             f"no identity calibration for encoder {encoder!r}; known: {sorted(CALIBRATION)}") from None
 
 
-def identity_threshold(median: float, mad: float, *, encoder: str) -> float:
+def duration_widths(durations, n: int) -> np.ndarray:
+    """Per clip, the factor (>= 1) by which the outlier margin widens for a short clip.
+
+    ``sqrt(SHORT_CLIP_REF_S / clamp(duration, SHORT_CLIP_MIN_S, SHORT_CLIP_REF_S))``: 1 for clips of
+    ``SHORT_CLIP_REF_S`` seconds or more (and for unknown durations), 2 for clips of 1 s or less.
+
+    Parameters
+    ----------
+    durations : sequence of float (seconds) or None
+        One duration per clip; ``None``, NaN or non-positive entries count as unknown.
+    n : int
+        Number of clips (the length of the result when ``durations`` is None).
+
+    Examples
+    --------
+    >>> duration_widths([8.0, 4.0, 1.0, 0.5, None], 5).round(2).tolist()
+    [1.0, 1.0, 2.0, 2.0, 1.0]
+    """
+    if durations is None:
+        return np.ones(n)
+    d = np.array([np.nan if v is None else float(v) for v in durations], dtype=np.float64)
+    if d.shape != (n,):
+        raise ParameterError(f"durations must hold one value per clip ({n}), got {d.shape[0]}")
+    known = np.isfinite(d) & (d > 0)
+    clamped = np.clip(np.where(known, d, SHORT_CLIP_REF_S), SHORT_CLIP_MIN_S, SHORT_CLIP_REF_S)
+    return np.sqrt(SHORT_CLIP_REF_S / clamped)
+
+
+def identity_threshold(median: float, mad: float, *, encoder: str, width=1.0):
     """The similarity below which a clip is an outlier, from the set's median and MAD.
 
-    ``sigma = 1.4826 * max(mad, mad_floor)``; the relative threshold is ``median - 3.5 * sigma``. The
-    absolute ``floor`` can raise it, but never above ``median - 3.5 * 1.4826 * mad_floor`` (the
-    threshold of the tightest allowed set), so in a genuinely loose set (telephone audio, a scores
+    ``sigma = 1.4826 * max(mad, mad_floor)``; the relative threshold is ``median - 3.5 * sigma * width``.
+    The absolute ``floor`` can raise it, but never above ``median - 3.5 * 1.4826 * mad_floor * width``
+    (the threshold of the tightest allowed set), so in a genuinely loose set (telephone audio, a scores
     range sitting under the floor) the floor cannot flag the set's own bulk, while in a set whose MAD is
     inflated by many intruders it still cuts where the encoder says "different speaker".
 
     Parameters
     ----------
     median, mad : float
-        Median and median absolute deviation of the similarities (cosine).
+        Median and median absolute deviation of the similarities (cosine); ``mad`` of the deviations
+        divided by the clips' widths when widths are used.
     encoder : str
         Encoder name, for its calibration.
+    width : float or np.ndarray
+        Per-clip margin factor from :func:`duration_widths` (1 for a clip of ordinary length).
 
     Returns
     -------
-    float
-        Cosine similarity threshold.
+    float or np.ndarray
+        Cosine similarity threshold (an array when ``width`` is one).
 
     Examples
     --------
     >>> round(identity_threshold(0.93, 0.01, encoder="ge2e"), 3)
     0.826
+    >>> round(float(identity_threshold(0.93, 0.01, encoder="ge2e", width=1.5)), 3)
+    0.774
     """
     cal = calibration_for(encoder)
     sigma = MAD_TO_SIGMA * max(float(mad), cal.mad_floor)
-    relative = float(median) - Z_OUTLIER * sigma
-    floor_cap = float(median) - Z_OUTLIER * MAD_TO_SIGMA * cal.mad_floor
-    return max(relative, min(cal.floor, floor_cap))
+    relative = float(median) - Z_OUTLIER * sigma * np.asarray(width, dtype=np.float64)
+    floor_cap = float(median) - Z_OUTLIER * MAD_TO_SIGMA * cal.mad_floor * np.asarray(width, dtype=np.float64)
+    out = np.maximum(relative, np.minimum(cal.floor, floor_cap))
+    return float(out) if out.ndim == 0 else out
 
 
 @dataclass
@@ -198,6 +245,9 @@ class SetAnalysis:
         Cluster per input row (-1 for unreadable rows).
     outliers : np.ndarray [N] of bool
         Outlier flag per input row.
+    thresholds : np.ndarray [N]
+        The similarity threshold each row was judged against (lower for short clips; NaN for
+        unreadable rows and when not judged).
     encoder : str
     n_readable : int
         Readable rows.
@@ -220,6 +270,7 @@ class SetAnalysis:
     similarities: np.ndarray = field(default_factory=lambda: np.zeros(0))
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     outliers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0))
     encoder: str = ""
     n_readable: int = 0
     n_centroid_clips: int = 0
@@ -246,7 +297,8 @@ class SetAnalysis:
 
 
 def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | None" = None,
-                min_clips: int = 5, weights_sha256: str | None = None, lang: str = "en") -> SetAnalysis:
+                min_clips: int = 5, weights_sha256: str | None = None, lang: str = "en",
+                durations=None) -> SetAnalysis:
     """Judge whether a set of clips is one voice, and which clips are not.
 
     Parameters
@@ -266,6 +318,9 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
         SHA-256 of the encoder weights; checked against the profile's when both are given.
     lang : {"en", "zh"}
         Language of the ``reason`` texts and of the too-small message.
+    durations : sequence of float, optional
+        Clip durations in seconds, in input order: clips shorter than ``SHORT_CLIP_REF_S`` get a wider
+        outlier margin (:func:`duration_widths`). Without them every clip gets the plain margin.
 
     Returns
     -------
@@ -302,6 +357,7 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
     idx = np.flatnonzero(valid)
     x = emb[idx] / norms[idx, None]
     n = idx.size
+    widths = duration_widths(durations, n_rows)[idx]
 
     similarities = np.full(n_rows, np.nan)
     labels = np.full(n_rows, -1, dtype=int)
@@ -313,8 +369,8 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
             centroid=np.zeros(0), similarity_median=None, similarity_mad=None, threshold=None,
             n_voices=None, consistent=None, dominant_cluster=None, too_small=True,
             message=_IDENTITY_TEXT[_lang(lang)]["none"], clips=identities, similarities=similarities,
-            labels=labels, outliers=outliers, encoder=encoder, n_readable=0,
-            judged_against="profile" if profile is not None else "set")
+            labels=labels, outliers=outliers, thresholds=np.full(n_rows, np.nan), encoder=encoder,
+            n_readable=0, judged_against="profile" if profile is not None else "set")
 
     # Cluster the readable clips.
     lab = _cluster(x, distance=cal.cluster_distance)
@@ -333,8 +389,8 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
             centroid=centroid.astype(np.float32), similarity_median=float(np.median(sims)),
             similarity_mad=_mad(sims), threshold=None, n_voices=None, consistent=None,
             dominant_cluster=None, too_small=True, message=message, clips=identities,
-            similarities=similarities, labels=labels, outliers=outliers, encoder=encoder,
-            n_readable=n, n_centroid_clips=n, judged_against="set")
+            similarities=similarities, labels=labels, outliers=outliers, thresholds=np.full(n_rows, np.nan),
+            encoder=encoder, n_readable=n, n_centroid_clips=n, judged_against="set")
 
     if profile is not None:
         # Judge against the saved voice.
@@ -342,7 +398,11 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
         sims = x @ centroid
         median, mad = float(profile.similarity_median), float(profile.similarity_mad)
         threshold = float(profile.threshold)
-        out = sims < threshold
+        # The profile's own threshold for clips of ordinary length, lowered for short clips by the
+        # same amount as a set's would be.
+        thresholds = threshold - (identity_threshold(median, mad, encoder=encoder)
+                                  - identity_threshold(median, mad, encoder=encoder, width=widths))
+        out = sims < thresholds
         # The dominant cluster is the one with the most clips that match the profile.
         counts = np.bincount(lab, weights=(~out).astype(float), minlength=lab.max() + 1)
         dominant = int(np.argmax(counts)) if counts.max() > 0 else 0
@@ -350,10 +410,11 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
         against = "profile"
         where = "profile"
     else:
-        centroid, sims, kept = _robust_centroid(x, lab, encoder=encoder)
-        median, mad = float(np.median(sims)), _mad(sims)
+        centroid, sims, kept = _robust_centroid(x, lab, encoder=encoder, widths=widths)
+        median, mad = float(np.median(sims)), _mad(sims, widths)
         threshold = identity_threshold(median, mad, encoder=encoder)
-        out = sims < threshold
+        thresholds = identity_threshold(median, mad, encoder=encoder, width=widths)
+        out = sims < thresholds
         dominant = 0
         n_centroid = int(kept.sum())
         against = "set"
@@ -361,15 +422,17 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
 
     similarities[idx] = sims
     outliers[idx] = out
+    row_thresholds = np.full(n_rows, np.nan)
+    row_thresholds[idx] = thresholds
     sigma = MAD_TO_SIGMA * max(mad, cal.mad_floor)
-    z = (sims - median) / sigma
+    z = (sims - median) / (sigma * widths)
     for k, i in enumerate(idx):
         identities[i] = {
             "similarity": _round(sims[k]),
             "z": _round(z[k], 2),
             "cluster": int(lab[k]),
             "outlier": bool(out[k]),
-            "reason": _reason(sims[k], z[k], median=median, threshold=threshold, floor=cal.floor,
+            "reason": _reason(sims[k], z[k], median=median, threshold=thresholds[k], floor=cal.floor,
                               encoder=encoder, outlier=bool(out[k]), where=where, lang=lang),
         }
 
@@ -378,8 +441,8 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
         centroid=centroid.astype(np.float32), similarity_median=median, similarity_mad=mad,
         threshold=threshold, n_voices=n_voices, consistent=bool(n_voices == 1 and not out.any()),
         dominant_cluster=dominant, too_small=False, message=None, clips=identities,
-        similarities=similarities, labels=labels, outliers=outliers, encoder=encoder, n_readable=n,
-        n_centroid_clips=n_centroid, judged_against=against)
+        similarities=similarities, labels=labels, outliers=outliers, thresholds=row_thresholds,
+        encoder=encoder, n_readable=n, n_centroid_clips=n_centroid, judged_against=against)
 
 
 # -- steps ---------------------------------------------------------------------------------------------
@@ -410,7 +473,7 @@ def _cluster(x: np.ndarray, *, distance: float) -> np.ndarray:
     return remap[raw]
 
 
-def _robust_centroid(x: np.ndarray, labels: np.ndarray, *, encoder: str
+def _robust_centroid(x: np.ndarray, labels: np.ndarray, *, encoder: str, widths: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centroid of the dominant voice, the clips' similarities to it, and the clips averaged into it.
 
@@ -427,7 +490,8 @@ def _robust_centroid(x: np.ndarray, labels: np.ndarray, *, encoder: str
     seen: set[bytes] = set()
     for _ in range(MAX_ITERATIONS):
         sims = _leave_one_out(x, kept)
-        threshold = identity_threshold(float(np.median(sims)), _mad(sims), encoder=encoder)
+        threshold = identity_threshold(float(np.median(sims)), _mad(sims, widths), encoder=encoder,
+                                       width=widths)
         new = sims >= threshold
         if new.sum() < 2:
             # Never let the centroid rest on fewer than 2 clips: keep the best two.
@@ -516,9 +580,13 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / norm if norm > 0 else v
 
 
-def _mad(values: np.ndarray) -> float:
+def _mad(values: np.ndarray, widths: Optional[np.ndarray] = None) -> float:
+    """Median absolute deviation from the median; each deviation divided by its clip's width if given."""
     values = np.asarray(values, dtype=np.float64)
-    return float(np.median(np.abs(values - np.median(values))))
+    deviations = np.abs(values - np.median(values))
+    if widths is not None:
+        deviations = deviations / widths
+    return float(np.median(deviations))
 
 
 def _round(value: Optional[float], digits: int = 4) -> Optional[float]:

@@ -236,7 +236,8 @@ class EmbeddingInference:
     ----------
     encoder : SpeakerEncoder
     device : str or torch.device, optional
-        Move the encoder there first; default: where the encoder already is.
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or a device: move the encoder there first; default:
+        where the encoder already is.
     batch_size : int, optional
         Segments per forward pass; default :func:`default_batch_size` (measured per device).
     half : 'auto', bool, 'bf16' or 'fp16'
@@ -273,7 +274,9 @@ class EmbeddingInference:
                  max_window_s: float = 600.0, max_batch_s: float = 320.0,
                  max_chunk_s: Union[float, str, None] = "auto", num_threads: Optional[int] = None):
         if device is not None:
-            encoder.to(torch.device(device))
+            from .weights import resolve_device
+
+            encoder.to(resolve_device(device))
         self.encoder = encoder
         self.device = torch.device(encoder.device)
         self.batch_size = int(batch_size) if batch_size else default_batch_size(encoder, self.device)
