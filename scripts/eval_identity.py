@@ -28,6 +28,7 @@ it is still the same 339 clips, so treat the table as an optimistic estimate.
 Usage::
 
     python scripts/eval_identity.py [--encoder ge2e] [--draws 3] [--cache /tmp/emb.npz] [--calibrate]
+        [--no-durations]
 """
 
 from __future__ import annotations
@@ -230,7 +231,8 @@ def calibrate(rows, emb, *, encoder, durations=None):
        voice), so two lone intruders rarely merge into a "voice".
     3. ``mad_floor``: the smallest value (0.001 steps) for which at most 1 % of the clips of the
        one-voice sets (each main speaker alone: the null case, no intruder involved) fall under the
-       threshold: half the 2 % false-flag budget, as margin.
+       threshold: half the 2 % false-flag budget, as margin. Judged with the clips' durations from the
+       manifest (short clips get wider margins) unless ``--no-durations``.
 
     Intruder data is used only by rules 1-2 through pooled percentiles, never through the detection
     results, so the recall in the tables is not a fit to itself.
