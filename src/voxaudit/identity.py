@@ -8,7 +8,7 @@ It glues the speaker pieces together for the pipeline; each piece stays usable o
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -19,10 +19,40 @@ from .signal.findings import make_finding, quality_score
 CACHE_FLUSH_EVERY = 16
 
 
-def clip_durations(clips: list[ClipResult]) -> list[Optional[float]]:
-    """Each clip's ``duration_s`` (None where it was not measured): short clips get a wider identity
-    margin in :func:`~voxaudit.speaker.consistency.analyse_set`."""
-    return [(c.metrics or {}).get("duration_s") for c in clips]
+def judge_identity(clips: list[ClipResult], matrix: np.ndarray, *, encoder: str, profile, lang: str,
+                   config, min_clips: int = 5):
+    """Judge the set's voices and attach the verdicts to ``clips``: each clip's ``identity`` block and,
+    for an outlier take, a ``speaker_mismatch`` error (its quality re-scored). Shared by the scan and
+    ``voxaudit serve``.
+
+    Parameters
+    ----------
+    clips : list of ClipResult
+        One per row of ``matrix``; their ``duration_s`` widens the margin of short clips.
+    matrix : np.ndarray [N, D]
+        Embeddings (NaN rows for clips that were not embedded).
+    encoder, profile, lang, min_clips
+        As :func:`~voxaudit.speaker.consistency.analyse_set`.
+    config : Config
+        Thresholds for the quality score.
+
+    Returns
+    -------
+    SetAnalysis
+    """
+    from .speaker.consistency import analyse_set
+
+    durations = [(c.metrics or {}).get("duration_s") for c in clips]
+    analysis = analyse_set(matrix, encoder=encoder, profile=profile, min_clips=min_clips, lang=lang,
+                           durations=durations)
+    for clip, block, threshold in zip(clips, analysis.clips, analysis.thresholds):
+        clip.identity = block
+        if block and block.get("outlier"):
+            clip.findings.insert(0, make_finding("speaker_mismatch", "error", lang=lang, metric="similarity",
+                                                 value=block["similarity"], threshold=round(float(threshold), 4),
+                                                 reason=block["reason"]))
+            clip.quality = quality_score(clip.findings, config)
+    return analysis
 
 
 class IdentityStage:
@@ -100,25 +130,14 @@ class IdentityStage:
     # -- analyse -----------------------------------------------------------------------------------
     def analyse(self, clips: list[ClipResult], embeddings: dict[int, np.ndarray]):
         """Attach identity blocks and ``speaker_mismatch`` findings; return (matrix, analysis, summary)."""
-        from .speaker.consistency import analyse_set
-
         if self.encoder is None:  # nothing was readable
             return None, None, {"identity": "no readable clips to embed"}
         dim = int(self.encoder.dim)
         matrix = np.full((len(clips), dim), np.nan, dtype=np.float32)
         for index, vector in embeddings.items():
             matrix[index] = vector
-        analysis = analyse_set(matrix, encoder=self.encoder.name, profile=self.profile,
-                               lang=self.options.lang, durations=clip_durations(clips))
-        config = self.options.config
-        for clip, block, threshold in zip(clips, analysis.clips, analysis.thresholds):
-            clip.identity = block
-            if block and block.get("outlier"):
-                clip.findings.insert(0, make_finding("speaker_mismatch", "error", lang=self.options.lang,
-                                                     metric="similarity", value=block["similarity"],
-                                                     threshold=round(float(threshold), 4),
-                                                     reason=block["reason"]))
-                clip.quality = quality_score(clip.findings, config)
+        analysis = judge_identity(clips, matrix, encoder=self.encoder.name, profile=self.profile,
+                                  lang=self.options.lang, config=self.options.config)
         summary = {
             "encoder": self.encoder.name,
             "encoder_weights_sha256": self.encoder.weights_sha256,

@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from .errors import ParameterError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
@@ -49,3 +51,22 @@ def write_text_atomic(path: str | os.PathLike, text: str, *, encoding: str = "ut
 def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
     """Write ``data`` as UTF-8 JSON (non-ASCII kept readable) atomically."""
     write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+
+
+def read_format_json(path: str | os.PathLike, *, file_format: str, what: str) -> dict:
+    """Read a JSON object whose ``"format"`` field must be ``file_format`` (a voice profile, a project).
+
+    Raises
+    ------
+    ParameterError
+        When the file cannot be read or parsed, or is not an object of that format; ``what`` names
+        the kind of file in the message (e.g. "voxaudit voice profile").
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ParameterError(f"cannot read {what} {str(path)!r}: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != file_format:
+        raise ParameterError(f"{str(path)!r} is not a {what} ({file_format})")
+    return data

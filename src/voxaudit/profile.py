@@ -7,7 +7,6 @@ encoder and weights that made it: using it with others raises :class:`~voxaudit.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 
 from .errors import ParameterError
-from .io import write_json_atomic
+from .io import read_format_json, write_json_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from .speaker.consistency import SetAnalysis
@@ -136,13 +135,7 @@ class Profile:
         ParameterError
             When the file is not a voxaudit profile or misses a field.
         """
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ParameterError(f"cannot read voice profile {str(path)!r}: {exc}") from exc
-        if not isinstance(data, dict) or data.get("format") != PROFILE_FORMAT:
-            raise ParameterError(f"{str(path)!r} is not a voxaudit voice profile ({PROFILE_FORMAT})")
+        data = read_format_json(path, file_format=PROFILE_FORMAT, what="voxaudit voice profile")
         try:
             return cls(encoder=str(data["encoder"]), weights_sha256=data.get("weights_sha256"),
                        dim=int(data["dim"]), centroid=[float(v) for v in data["centroid"]],

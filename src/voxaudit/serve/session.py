@@ -354,7 +354,7 @@ class Session:
                version: tuple) -> SessionView:
         from ..pipeline import summarise_clips
         from ..select import choose_reference
-        from ..signal.findings import judge_metrics, make_finding, quality_score
+        from ..signal.findings import judge_metrics, quality_score
 
         clips: list[ClipResult] = []
         speaker = self.store.meta.get("speaker")
@@ -372,8 +372,7 @@ class Session:
         identity_summary: dict[str, Any] = {"identity": bool(self.identity and self._encoder_error is None),
                                             "min_takes": MIN_TAKES_FOR_IDENTITY}
         if self.identity and key is not None and clips:
-            from ..identity import clip_durations
-            from ..speaker.consistency import analyse_set
+            from ..identity import judge_identity
 
             matrix = np.full((len(clips), int(key["dim"])), np.nan, dtype=np.float32)
             for row, record in enumerate(records):
@@ -386,16 +385,9 @@ class Session:
                     profile.check_compatible(key["name"], key["weights_sha256"], dim=int(key["dim"]))
                 except ParameterError as error:
                     use_profile, profile_error = None, str(error)
-            analysis = analyse_set(matrix, encoder=key["name"], profile=use_profile,
-                                   min_clips=MIN_TAKES_FOR_IDENTITY, lang=lang, durations=clip_durations(clips))
-            for clip, block, threshold in zip(clips, analysis.clips, analysis.thresholds):
-                clip.identity = block
-                if block and block.get("outlier"):
-                    # The same finding the scan's identity stage gives an outlier take.
-                    clip.findings.insert(0, make_finding(
-                        "speaker_mismatch", "error", lang=lang, metric="similarity", value=block["similarity"],
-                        threshold=round(float(threshold), 4), reason=block["reason"]))
-                    clip.quality = quality_score(clip.findings, self.config)
+            # The same verdicts and speaker_mismatch findings as the scan's identity stage.
+            analysis = judge_identity(clips, matrix, encoder=key["name"], profile=use_profile, lang=lang,
+                                      config=self.config, min_clips=MIN_TAKES_FOR_IDENTITY)
             summary = summarise_clips(clips, lang)
             identity_summary.update({
                 "encoder": key["name"], "encoder_weights_sha256": key["weights_sha256"],

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from ..errors import ParameterError
-from ..io import write_json_atomic
+from ..io import read_format_json, write_json_atomic
 
 log = logging.getLogger("voxaudit.serve")
 
@@ -93,14 +93,7 @@ class TakeStore:
     def _load_meta(self) -> dict:
         path = self.root / PROJECT_FILE
         if path.is_file():
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    meta = json.load(fh)
-            except (OSError, json.JSONDecodeError) as error:
-                raise ParameterError(f"cannot read {path}: {error}") from None
-            if not isinstance(meta, dict) or meta.get("format") != PROJECT_FORMAT:
-                raise ParameterError(f"{path} is not a voxaudit project file ({PROJECT_FORMAT})")
-            return meta
+            return read_format_json(path, file_format=PROJECT_FORMAT, what="voxaudit project file")
         meta = {"format": PROJECT_FORMAT, "created": now_iso(), "speaker": speaker_name(self.root),
                 "encoder": None}
         write_json_atomic(path, meta)
