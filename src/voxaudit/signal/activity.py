@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import signal as sps
 
 from ..errors import ParameterError
+from .filters import highpass_causal
 
 FRAME_S = 0.020
 HOP_S = 0.010
@@ -132,18 +132,6 @@ def power_db(mean_square: np.ndarray | float) -> np.ndarray:
     with np.errstate(divide="ignore"):
         out = 10.0 * np.log10(ms)
     return np.where(ms > 0, out, DB_FLOOR)
-
-
-def highpass(samples: np.ndarray, *, sample_rate: int, cutoff_hz: float = 70.0) -> np.ndarray:
-    """4th-order Butterworth high-pass (zero phase); removes DC and rumble below ``cutoff_hz``."""
-    if samples.size == 0:
-        return np.asarray(samples, dtype=np.float32).copy()
-    if cutoff_hz >= sample_rate / 2:
-        return samples - samples.mean()
-    sos = sps.butter(4, cutoff_hz, btype="highpass", fs=sample_rate, output="sos")
-    if samples.size < 64:
-        return samples - samples.mean()
-    return sps.sosfiltfilt(sos, samples).astype(np.float32, copy=False)
 
 
 def _close_gaps(mask: np.ndarray, value: bool, max_len: int) -> np.ndarray:
@@ -289,7 +277,7 @@ def speech_activity(samples: np.ndarray, *, sample_rate: int) -> SpeechActivity:
     digital_zero = ~_combine_hops(nonzero_hops, x, hop_length, frame_length, n_frames, square=False)
 
     # Frame powers of a high-passed copy. The filter runs one way only: frame powers ignore phase.
-    filtered = _highpass_causal(x, sample_rate=sample_rate)
+    filtered = highpass_causal(x, sample_rate=sample_rate)
     hops = _hop_sums(filtered, hop_length, n_frames, frame_length, square=True)
     frame_db = power_db(_combine_hops(hops, filtered, hop_length, frame_length, n_frames, square=True)
                         / frame_length)
@@ -351,16 +339,3 @@ def _drop_short(mask: np.ndarray, min_len: int) -> np.ndarray:
         if stop - start < min_len:
             out[start:stop] = False
     return out
-
-
-def _highpass_causal(samples: np.ndarray, *, sample_rate: int, cutoff_hz: float = 70.0) -> np.ndarray:
-    """One-pass 4th-order Butterworth high-pass (float32); half the cost of :func:`highpass`."""
-    if samples.size == 0:
-        return samples.astype(np.float32, copy=True)
-    if cutoff_hz >= sample_rate / 2 or samples.size < 64:
-        return (samples - samples.mean()).astype(np.float32, copy=False)
-    sos = sps.butter(4, cutoff_hz, btype="highpass", fs=sample_rate, output="sos")
-    # Start from the first sample's steady state so a DC offset does not ring at the start.
-    zi = sps.sosfilt_zi(sos) * samples[0]
-    out, _ = sps.sosfilt(sos.astype(np.float32), samples, zi=zi.astype(np.float32))
-    return out.astype(np.float32, copy=False)

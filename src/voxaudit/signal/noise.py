@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activity import DB_FLOOR, SpeechActivity, _highpass_causal, check_input, dilate, mask_runs
+from .activity import DB_FLOOR, SpeechActivity, check_input, dilate, mask_runs
+from .filters import highpass_causal
 
 # SNR readings are clamped to this range (dB). Above ~100 dB the pause noise is at float rounding level
 # and the number means "no measurable noise"; below -20 dB the WADA statistic is flat.
@@ -234,7 +235,7 @@ def measure_noise(samples: np.ndarray, *, sample_rate: int, activity: SpeechActi
     # Blind estimate over the speech regions of the high-passed signal.
     filtered = activity.filtered
     if filtered is None or filtered.size != x.size:
-        filtered = _highpass_causal(x, sample_rate=sample_rate)
+        filtered = highpass_causal(x, sample_rate=sample_rate)
     wada = wada_snr(_speech_samples(filtered, activity, sample_rate))
     out["snr_wada_db"] = wada
     speech_power = float(np.mean(10.0 ** (frame_db[speech] / 10.0)))
