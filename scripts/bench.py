@@ -25,6 +25,11 @@ Usage::
 
     HF_HUB_OFFLINE=1 python scripts/bench.py [--minutes 5 | --all-clips] [--scan-minutes 5] [--scale 10]
         [--threads N] [--repeat 2] [--parts ecapa,ge2e,signal,scan] [--scan-encoder ecapa|ge2e]
+        [--device cuda]
+
+On a GPU (``--device cuda``; the baselines run there too) make the sets big enough to time, e.g.
+``--device cuda --all-clips --parts ecapa,scan --scan-minutes 60 --scale 10`` (10 h of audio for the
+scan: ~3-5 GB of copies in the temporary folder).
 
 Reads ../shared/speech (or ``--speech``); writes only to a temporary folder.
 """
@@ -153,15 +158,15 @@ def bench_ecapa(wavs: list[np.ndarray], args) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="voxaudit-bench-ecapa-"))
     try:
         folder = build_ecapa_checkpoint(tmp / "spkrec-ecapa-voxceleb", seed=0)
-        reference = speechbrain_reference(folder, tmp / "sb")
-        encoder, _ = load_encoder("ecapa", model_dir=folder, device="cpu", verify=False)
+        reference = speechbrain_reference(folder, tmp / "sb", device=args.device)
+        encoder, _ = load_encoder("ecapa", model_dir=folder, device=args.device, verify=False)
         items = list(enumerate(wavs))
         audio_s = sum(w.size for w in wavs) / SR
 
         def speechbrain():
             torch.set_num_threads(args.threads)
             with torch.inference_mode():
-                return [reference.encode_batch(torch.from_numpy(w)[None]).squeeze().numpy()
+                return [reference.encode_batch(torch.from_numpy(w)[None]).squeeze().cpu().numpy()
                         for w in wavs]
 
         def ours(enc=encoder, **kwargs):
@@ -182,7 +187,7 @@ def bench_ecapa(wavs: list[np.ndarray], args) -> None:
             # The same settings through SpeechBrain's own modules (voxaudit's forward pass off).
             from voxaudit.speaker.ecapa import EcapaEncoder
 
-            modules = EcapaEncoder(folder, weights_sha256="0" * 64, fast=False)
+            modules = EcapaEncoder(folder, weights_sha256="0" * 64, fast=False).to(args.device)
             variants["voxaudit default, SpeechBrain modules (fast=False)"] = ours(modules)
         best = interleaved(variants, args.repeat)
         base_name = next(iter(variants))
@@ -201,8 +206,8 @@ def bench_ge2e(wavs: list[np.ndarray], args) -> None:
 
     from voxaudit.speaker import EmbeddingInference, load_encoder
 
-    voice = VoiceEncoder("cpu", verbose=False)
-    encoder, _ = load_encoder("ge2e", device="cpu")
+    voice = VoiceEncoder(args.device, verbose=False)
+    encoder, _ = load_encoder("ge2e", device=args.device)
     items = list(enumerate(wavs))
     audio_s = sum(w.size for w in wavs) / SR
 
@@ -315,7 +320,8 @@ def _tree_memory(root: int) -> tuple[int, int]:
 def run_scan(folder: Path, out: Path, args, model_dir: Path | None) -> tuple[float, int, int, float]:
     """Run the scan as a subprocess; return (wall s, peak tree RSS bytes, largest process RSS bytes,
     CPU seconds of the whole tree)."""
-    cmd = [sys.executable, "-c", _DRIVER, "scan", str(folder), "--encoder", args.scan_encoder]
+    cmd = [sys.executable, "-c", _DRIVER, "scan", str(folder), "--encoder", args.scan_encoder,
+           "--device", args.device]
     if model_dir is not None:
         cmd += ["--model-dir", str(model_dir)]
     cmd += ["--out", str(out), "--cache", str(out / "fresh-cache.sqlite")] + args.scan_args
@@ -361,7 +367,7 @@ def bench_scan(args) -> None:
             from ecapa_fixture import build_ecapa_checkpoint
 
             model_dir = build_ecapa_checkpoint(tmp / "model" / "spkrec-ecapa-voxceleb", seed=0)
-        print(f"\nEnd-to-end `voxaudit scan` (encoder {args.scan_encoder}, precision "
+        print(f"\nEnd-to-end `voxaudit scan` (encoder {args.scan_encoder} on {args.device}, precision "
               f"{args.scan_precision or 'CLI default'}, fresh cache and journal, subprocess; "
               f"extra args {args.scan_args or 'none'})")
         results = {}
@@ -406,6 +412,8 @@ def main() -> None:
     parser.add_argument("--scan-args", nargs=argparse.REMAINDER, default=[],
                         help="extra arguments for voxaudit scan (last on the line)")
     parser.add_argument("--extra", action="store_true", help="also the ablation variants")
+    parser.add_argument("--device", default="cpu",
+                        help="where the encoders run, baselines included (cpu, cuda, cuda:1 ...)")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     unknown = parts - {"ecapa", "ge2e", "signal", "scan"}
@@ -413,6 +421,8 @@ def main() -> None:
         parser.error(f"unknown parts: {sorted(unknown)}")
     if not (args.speech / "MANIFEST.csv").is_file():
         raise SystemExit(f"no speech set at {args.speech} (MANIFEST.csv missing)")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise SystemExit(f"--device {args.device}: torch sees no CUDA GPU here")
     torch.set_num_threads(args.threads)
 
     print(machine_line())
