@@ -245,8 +245,9 @@ def bench_signal(args) -> None:
 
 
 def _copy_set(speech: Path, rows: list[dict], dest: Path, scale: int) -> float:
-    """Write ``scale`` copies of the clips; copy k>0 has its last sample changed by one LSB so its
-    content hash differs (really re-embedded). Returns the audio seconds written."""
+    """Write ``scale`` copies of the clips; copy k>0 has the low bits of its last two samples
+    XOR-ed with k (at most 255 LSB each), so every copy has its own content hash and is really
+    decoded, measured and embedded. Returns the audio seconds written."""
     import soundfile as sf
 
     total = 0.0
@@ -259,7 +260,8 @@ def _copy_set(speech: Path, rows: list[dict], dest: Path, scale: int) -> float:
                 os.symlink(src, out)
             else:
                 data, rate = sf.read(src, dtype="int16", always_2d=True)
-                data[-1, 0] ^= 1 << (copy % 8)
+                data[-1, 0] ^= copy & 0xFF
+                data[-2 if len(data) > 1 else -1, 0] ^= (copy >> 8) & 0xFF
                 sf.write(out, data, rate, subtype="PCM_16")
             total += float(row["duration_s"])
     return total
