@@ -11,6 +11,9 @@ Parts (``--parts``, default all):
 * ``ge2e``: GE2E embeddings. Baseline: resemblyzer ``VoiceEncoder().embed_utterance(preprocess_wav(wav,
   source_sr=16000))`` one file at a time; both get the same 16 kHz arrays (decoding is not timed).
 * ``signal``: runs ``scripts/bench_signal.py`` (its own baseline inside), one core.
+* ``host`` (not in the default parts): the scan with an encoder that costs nothing, at 1x and
+  ``--scale`` x: the main process's CPU per clip and the workers' CPU per second of audio, i.e. the
+  ceiling the host side puts on a GPU scan.
 * ``scan``: end-to-end ``voxaudit scan`` as a subprocess at 1x and ``--scale`` x the set, x real time,
   wall time for one hour of audio (extrapolated), CPU time of the process tree, and peak memory of
   the whole process tree (sampled from /proc every 0.1 s) plus the largest single process (its
@@ -358,6 +361,74 @@ def run_scan(folder: Path, out: Path, args, model_dir: Path | None) -> tuple[flo
     return wall, peak, largest, usage.ru_utime + usage.ru_stime
 
 
+_HOST_DRIVER = """\
+import json, resource, sys
+import torch
+import voxaudit.speaker as sp
+from voxaudit.speaker.base import SpeakerEncoder
+from voxaudit.pipeline import ScanOptions, scan
+
+class FreeEncoder(SpeakerEncoder):  # costs nothing: what is left is the host side of a scan
+    name, dim, weights_sha256 = "ecapa", 192, "0" * 64
+    def __init__(self):
+        self.device = torch.device("cpu")
+    def embed(self, waveforms, lengths):
+        return torch.nn.functional.normalize(torch.ones(waveforms.shape[0], self.dim), dim=1)
+    def to(self, device):
+        return self
+
+sp.load_encoder = lambda *args, **kwargs: (FreeEncoder(), None)
+folder, out = sys.argv[1], sys.argv[2]
+options = ScanOptions(encoder="ecapa", jobs=int(sys.argv[3]), html=False,
+                      cache_path=out + "/cache.sqlite", journal_path=out + "/journal.sqlite")
+before = resource.getrusage(resource.RUSAGE_SELF)
+result = scan([folder], options)
+after = resource.getrusage(resource.RUSAGE_SELF)
+workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"clips": len(result.clips),
+                  "main_cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+                  "workers_cpu_s": workers.ru_utime + workers.ru_stime}))
+"""
+
+
+def bench_host(args) -> None:
+    """The host side of a scan with a free encoder: what would cap a GPU scan's throughput."""
+    import json
+
+    from voxaudit.speaker.inference import usable_cores
+
+    rows = pick_rows(manifest(args.speech), args.scan_minutes)
+    jobs = usable_cores()
+    tmp = Path(tempfile.mkdtemp(prefix="voxaudit-bench-host-"))
+    print(f"\nHost side of `voxaudit scan` with an encoder that costs nothing ({jobs} workers; the "
+          f"marginal cost between 1x and {args.scale}x, so start-up and imports drop out)")
+    try:
+        got = {}
+        for scale in (1, args.scale):
+            folder = tmp / f"set{scale}x"
+            audio_s = _copy_set(args.speech, rows, folder, scale)
+            (tmp / f"out{scale}").mkdir()
+            done = subprocess.run([sys.executable, "-c", _HOST_DRIVER, str(folder), str(tmp / f"out{scale}"),
+                                   str(jobs)], capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+            if done.returncode != 0:
+                raise SystemExit(f"host scan failed: {done.stderr[-2000:]}")
+            got[scale] = (audio_s, json.loads(done.stdout.strip().splitlines()[-1]))
+            shutil.rmtree(folder, ignore_errors=True)
+        (a1, r1), (an, rn) = got[1], got[args.scale]
+        clips = rn["clips"] - r1["clips"]
+        audio = an - a1
+        main_per_clip = (rn["main_cpu_s"] - r1["main_cpu_s"]) / clips
+        worker_per_s = (rn["workers_cpu_s"] - r1["workers_cpu_s"]) / audio
+        mean_clip = audio / clips
+        print(f"  main process: {main_per_clip * 1e3:.2f} ms CPU per clip ({mean_clip:.2f} s mean clip) -> "
+              f"at most {mean_clip / main_per_clip:,.0f}x real time from one main process")
+        print(f"  workers (decode, measure, hash, resample): {worker_per_s * 1e3:.2f} ms CPU per second of "
+              f"audio -> {1 / worker_per_s:,.0f}x real time per core; with 15 worker cores "
+              f"{15 / worker_per_s:,.0f}x")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def bench_scan(args) -> None:
     from voxaudit.speaker.inference import usable_cores
 
@@ -418,7 +489,7 @@ def main() -> None:
                         help="where the encoders run, baselines included (cpu, cuda, cuda:1 ...)")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
-    unknown = parts - {"ecapa", "ge2e", "signal", "scan"}
+    unknown = parts - {"ecapa", "ge2e", "signal", "scan", "host"}
     if unknown:
         parser.error(f"unknown parts: {sorted(unknown)}")
     if not (args.speech / "MANIFEST.csv").is_file():
@@ -439,6 +510,8 @@ def main() -> None:
         bench_signal(args)
     if "scan" in parts:
         bench_scan(args)
+    if "host" in parts:
+        bench_host(args)
 
 
 if __name__ == "__main__":
