@@ -158,17 +158,24 @@ def test_ecapa_batched_equals_batch_of_one(ecapa, clips, ours_one):
         assert cosine(batched[name], ours_one[name]) >= COS_MIN, name
 
 
-def test_ecapa_padding_invariance(ecapa, clips):
-    """A clip padded with zeros (1 sample to 5 s) in a batch with longer clips embeds as it does alone."""
+def _assert_padding_invariant(encoder, clips, pads, seed):
+    """A 2-4 s clip zero-padded by each of ``pads`` samples, batched with a longer clip, embeds as it
+    does alone; returns the clip and its embedding alone."""
     wav = torch.from_numpy(next(w for w in clips.values() if 2.0 < w.size / SR < 4.0))
-    alone = ecapa.embed(wav[None], torch.ones(1))[0]
-    for pad in (1, 159, 160, 8000, 5 * SR):
+    alone = encoder.embed(wav[None], torch.ones(1))[0]
+    for pad in pads:
         total = wav.numel() + pad
         batch = torch.zeros(2, total)
         batch[0, :wav.numel()] = wav
-        batch[1] = torch.from_numpy(_synthetic(total / SR, SR, seed=99)[:total])
-        out = ecapa.embed(batch, torch.tensor([wav.numel() / total, 1.0]))
+        batch[1] = torch.from_numpy(_synthetic(total / SR, SR, seed=seed)[:total])
+        out = encoder.embed(batch, torch.tensor([wav.numel() / total, 1.0]))
         assert cosine(out[0], alone) >= COS_MIN, f"padding {pad} samples"
+    return wav, alone
+
+
+def test_ecapa_padding_invariance(ecapa, clips):
+    """A clip padded with zeros (1 sample to 5 s) in a batch with longer clips embeds as it does alone."""
+    wav, alone = _assert_padding_invariant(ecapa, clips, (1, 159, 160, 8000, 5 * SR), seed=99)
     # The padding is ignored, not merely small: a clip's embedding does change with its own length.
     shorter = ecapa.embed(wav[None, : wav.numel() // 2], torch.ones(1))[0]
     assert cosine(shorter, alone) < 0.999
@@ -414,15 +421,7 @@ def test_ge2e_equals_resemblyzer_embed_utterance(ge2e, clips):
 
 
 def test_ge2e_padding_invariance(ge2e, clips):
-    wav = torch.from_numpy(next(w for w in clips.values() if 2.0 < w.size / SR < 4.0))
-    alone = ge2e.embed(wav[None], torch.ones(1))[0]
-    for pad in (1, 8000, 5 * SR):
-        total = wav.numel() + pad
-        batch = torch.zeros(2, total)
-        batch[0, :wav.numel()] = wav
-        batch[1] = torch.from_numpy(_synthetic(total / SR, SR, seed=98)[:total])
-        out = ge2e.embed(batch, torch.tensor([wav.numel() / total, 1.0]))
-        assert cosine(out[0], alone) >= COS_MIN, f"padding {pad} samples"
+    _assert_padding_invariant(ge2e, clips, (1, 8000, 5 * SR), seed=98)
 
 
 @pytest.mark.speech

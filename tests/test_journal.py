@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sqlite3
 
-import numpy as np
 import pytest
 import soundfile as sf
 

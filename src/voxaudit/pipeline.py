@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
@@ -21,7 +19,7 @@ import numpy as np
 from . import __version__
 from .audio import load_audio
 from .cache import content_sha256
-from .config import Config, load_config
+from .config import Config
 from .discover import Discovery, discover
 from .errors import AudioError, ParameterError
 from .model import ClipResult, ClipSource, SEVERITY_RANK

@@ -109,11 +109,6 @@ def _num(value: Any) -> Optional[float]:
     return value if math.isfinite(value) else None
 
 
-def _fmt(value: Any, digits: int) -> str:
-    number = _num(value)
-    return "" if number is None else f"{number:.{digits}f}"
-
-
 def _clean(value: Any) -> Any:
     """JSON-able copy with non-finite floats as None."""
     if isinstance(value, dict):

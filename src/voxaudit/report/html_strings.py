@@ -338,7 +338,3 @@ def code_label(code: str, lang: str) -> str:
     """Short name of a finding code; the code itself when unknown."""
     return CODE_LABELS[normalise_lang(lang)].get(code, code.replace("_", " "))
 
-
-def metric_label(metric: str, lang: str) -> str:
-    """Label (with unit) of a metric; the metric key itself when unknown."""
-    return METRIC_LABELS[normalise_lang(lang)].get(metric, metric)

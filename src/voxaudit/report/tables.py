@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 from ..io import write_json_atomic, write_text_atomic
@@ -17,11 +16,6 @@ CSV_LEAD = ["path", "quality", "worst_severity", "finding_codes", "similarity", 
 def write_report_json(path: str | Path, report: dict) -> None:
     """Write the canonical record atomically."""
     write_json_atomic(path, report)
-
-
-def read_report_json(path: str | Path) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
 
 
 def clips_csv_text(report: dict) -> str:

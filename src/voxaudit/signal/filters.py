@@ -109,8 +109,7 @@ def highpass_causal(samples: np.ndarray, *, sample_rate: int, cutoff_hz: float =
         stop = (first + count) * step
         segment = np.zeros(stop - start, dtype=np.float64)
         lo, hi = max(start, 0), min(stop, n)
-        segment[lo - start:hi - start] = x[lo:hi]
-        segment[lo - start:hi - start] -= offset
+        np.subtract(x[lo:hi], offset, out=segment[lo - start:hi - start], dtype=np.float64)
         blocks = np.lib.stride_tricks.sliding_window_view(segment, nfft)[::step][:count]
         filtered = scipy.fft.irfft(scipy.fft.rfft(blocks, axis=1) * spectrum, nfft, axis=1)
         out[first * step:stop] = filtered[:, taps - 1:].reshape(-1)
