@@ -52,7 +52,9 @@ def test_one_voice_flags_nothing(rng):
     assert all(block["outlier"] is False for block in result.clips)
     assert "within the set's range" in result.clips[0]["reason"]
     assert set(result.summary_dict()) == {"n_voices", "consistent", "dominant_cluster",
-                                          "identity_threshold", "similarity_median"}
+                                          "identity_threshold", "similarity_median", "voices",
+                                          "voices_about_equal"}
+    assert [v["voice"] for v in result.summary_dict()["voices"]] == ["A"]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -75,7 +75,7 @@ def test_exactly_the_intruders_are_flagged(mixed):
     flagged = [i for i, c in enumerate(clips) if c["identity"]["outlier"]]
     assert flagged == list(range(N_MAIN, N_MAIN + 3))
     for c in clips:
-        assert set(c["identity"]) == {"similarity", "z", "cluster", "outlier", "reason"}
+        assert set(c["identity"]) == {"similarity", "z", "cluster", "voice", "outlier", "reason"}
         mismatch = [f for f in c["findings"] if f["code"] == "speaker_mismatch"]
         if c["identity"]["outlier"]:
             assert len(mismatch) == 1 and mismatch[0]["severity"] == "error"
