@@ -507,6 +507,17 @@ def run_stability(rows, emb, degraded, *, encoder, draws, seed, durations=None):
             tot["added"] += 4; tot["added_flagged"] += int(res.outliers[len(own):].sum())
             if new.any():
                 worst.append(f"{s} draw {d}: {int(new.sum())} genuine clip(s) newly flagged")
+            # Variant: the degraded copies are of clips that stay in the set (duplicate content).
+            full = by_spk[s]
+            pure_full = analyse_set(emb[full], encoder=encoder,
+                                    durations=None if durations is None else durations[full])
+            rows_emb = np.concatenate([emb[full], emb[intr], degraded["noise"][copies[:1]],
+                                       degraded["phone"][copies[1:]]])
+            dur = None if durations is None else np.concatenate([durations[full], durations[intr], durations[copies]])
+            res = analyse_set(rows_emb, encoder=encoder, durations=dur)
+            new = res.outliers[:len(full)] & ~pure_full.outliers
+            tot["dup_genuine"] = tot.get("dup_genuine", 0) + len(full)
+            tot["dup_new_flags"] = tot.get("dup_new_flags", 0) + int(new.sum())
     return tot, worst
 
 
@@ -614,6 +625,8 @@ def main(argv=None):
           f"= {pct(stab['new_flags'], stab['genuine'])} |")
     print(f"| added clips flagged (2 intruders + 2 degraded copies per set) | {stab['added_flagged']}/{stab['added']} "
           f"= {pct(stab['added_flagged'], stab['added'])} |")
+    print(f"| the same, degraded copies of clips that stay in the set (duplicate content) | "
+          f"{stab['dup_new_flags']}/{stab['dup_genuine']} = {pct(stab['dup_new_flags'], stab['dup_genuine'])} |")
     for w in worst:
         print(f"- {w}")
     print("\n## Close pairs (README's known hard cases): speaker + first clips of the other\n")

@@ -483,7 +483,7 @@ def _voices_card(summary: dict, hrefs: Sequence[Optional[str]], index_of: dict, 
         return ""
     from .verdict import voices_sentence
 
-    sentence = summary.get("identity_verdict") or voices_sentence(summary, lang) or ""
+    sentence = voices_sentence(summary, lang) or ""
     items = []
     for k, voice in enumerate(voices):
         path = voice.get("typical_clip")
