@@ -39,6 +39,13 @@ class Precision(str, Enum):
     fp16 = "fp16"
 
 
+class Speakers(str, Enum):
+    auto = "auto"
+    list = "list"
+    folder = "folder"
+    none = "none"
+
+
 class Lang(str, Enum):
     en = "en"
     zh = "zh"
@@ -79,7 +86,12 @@ def scan(
     cache: Optional[Path] = typer.Option(None, "--cache", help="Embedding cache file (default: OUT/embeddings.sqlite)."),
     profile: Optional[Path] = typer.Option(None, "--profile", help="Judge against a saved profile.json instead of the set itself."),
     select_minutes: Optional[float] = typer.Option(None, "--select-minutes", min=0.01,
-                                                    help="Write OUT/keep.list with the best clips up to M minutes."),
+                                                    help="Write OUT/keep.list with the best clips up to M minutes "
+                                                         "(of each speaker)."),
+    speakers: Speakers = typer.Option(Speakers.auto, "--speakers",
+                                      help="Group clips by speaker: list (the .list speaker field), folder (the "
+                                           "first folder level), none (one set), or auto: list when a .list "
+                                           "names two or more speakers."),
     save_embeddings: bool = typer.Option(False, "--save-embeddings", help="Write OUT/embeddings.npz."),
     html: bool = typer.Option(True, "--html/--no-html", help="Write OUT/report.html."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
@@ -98,6 +110,7 @@ def scan(
             cache_path=str(cache) if cache else str(out / "embeddings.sqlite"),
             journal_path=str(out / "measurements.sqlite"),
             profile_path=str(profile) if profile else None, select_minutes=select_minutes,
+            speakers=speakers.value,
             save_embeddings=save_embeddings, html=html)
         inputs = [str(p) for p in paths]
         with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
@@ -143,7 +156,9 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
         console.print(f"[red]{text('unreadable', lang, n=s['n_unreadable'])}[/]", highlight=False)
     if "encoder" in s:
         console.print(text("encoder", lang, name=s["encoder"]), highlight=False)
-        if s.get("identity_too_small"):
+        if s.get("speakers"):
+            print_speakers(s, lang, console)
+        elif s.get("identity_too_small"):
             console.print(text("too_small", lang, message=s["identity_too_small"]), highlight=False)
         elif s.get("consistent"):
             console.print(f"[green]{text('one_voice', lang)}[/]", highlight=False)
@@ -167,6 +182,36 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
             table.add_row(f"[{colour[entry['severity']]}]{code}[/]", str(entry["clips"]), entry["hint"])
         console.print(table)
     console.print(text("written", lang, paths=", ".join(str(p) for p in written)), highlight=False)
+
+
+MAX_SPEAKER_ROWS = 20
+
+
+def print_speakers(summary: dict, lang: str, console: Console) -> None:
+    """The verdict of a multi-speaker set and a table of its speakers, those with problems first."""
+    colour = "green" if summary.get("consistent") else "red"
+    console.print(f"[{colour}]{summary.get('identity_verdict', '')}[/]", highlight=False)
+    rows = sorted(summary["speakers"], key=lambda s: (bool(s.get("consistent")) and not s.get("n_mislabelled")
+                                                      and not s.get("same_voice_as"), s["name"]))
+    table = Table(title=text("speakers_title", lang), title_justify="left")
+    for key, justify in (("col_speaker", "left"), ("col_clips", "right"), ("col_minutes", "right"),
+                         ("col_verdict", "left"), ("col_mislabelled", "right"), ("col_same_voice", "left")):
+        table.add_column(text(key, lang), justify=justify, overflow="fold")
+    from .report.verdict import speaker_status
+
+    for s in rows[:MAX_SPEAKER_ROWS]:
+        status = speaker_status(s)
+        if status == "too_small":
+            verdict = f"[yellow]{text('speaker_not_judged', lang)}[/]"
+        elif status in ("consistent", "mislabels_only"):
+            verdict = f"[green]{text('one_voice', lang)}[/]"
+        else:
+            verdict = f"[red]{text('speaker_voices', lang, n=s.get('n_own_voices') or s.get('n_voices'), k=max(0, s.get('n_outliers', 0) - s.get('n_mislabelled', 0)))}[/]"
+        table.add_row(s["name"], str(s["n_clips"]), f"{s['usable_minutes']:.1f} / {s['minutes']:.1f}", verdict,
+                      str(s.get("n_mislabelled") or ""), ", ".join(s.get("same_voice_as") or []))
+    console.print(table)
+    if len(rows) > MAX_SPEAKER_ROWS:
+        console.print(text("more_speakers", lang, n=len(rows) - MAX_SPEAKER_ROWS), highlight=False)
 
 
 def main() -> None:

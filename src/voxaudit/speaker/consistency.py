@@ -383,7 +383,7 @@ class SetAnalysis:
 
 def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | None" = None,
                 min_clips: int = 5, weights_sha256: str | None = None, lang: str = "en",
-                durations=None) -> SetAnalysis:
+                durations=None, dominant_by: str = "minutes") -> SetAnalysis:
     """Judge whether a set of clips is one voice, which voices it holds, and which clips are not the
     dominant voice.
 
@@ -409,6 +409,10 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
         and clips shorter than ``SHORT_CLIP_REF_S`` get a wider outlier margin
         (:func:`duration_widths`). Without them voices are ranked by clip count and every clip gets the
         plain margin.
+    dominant_by : {"minutes", "clips"}
+        What makes a voice dominant: the most minutes (a folder of takes: the voice the user has most
+        of), or the most clips (a labelled speaker: a few long clips filed under the label by mistake
+        must not become the label's voice).
 
     Returns
     -------
@@ -417,8 +421,8 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
     Raises
     ------
     ParameterError
-        On a non-2-D array, an unknown encoder, ``min_clips < 3``, or a profile made with another
-        encoder, other weights or another embedding size.
+        On a non-2-D array, an unknown encoder, ``min_clips < 3``, an unknown ``dominant_by``, or a
+        profile made with another encoder, other weights or another embedding size.
 
     Examples
     --------
@@ -432,6 +436,8 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
     cal = calibration_for(encoder)
     if isinstance(min_clips, bool) or not isinstance(min_clips, (int, np.integer)) or min_clips < 3:
         raise ParameterError(f"min_clips must be an integer >= 3, got {min_clips!r}")
+    if dominant_by not in ("minutes", "clips"):
+        raise ParameterError(f"dominant_by must be 'minutes' or 'clips', got {dominant_by!r}")
     emb = np.asarray(embeddings)
     if emb.ndim != 2:
         raise ParameterError(f"embeddings must be a 2-D array [N, D], got shape {emb.shape}")
@@ -489,7 +495,7 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
     min_size = max(MIN_VOICE_CLIPS, math.ceil(MIN_VOICE_SHARE * n))
     n_groups = int(groups.max()) + 1
     sizes = np.bincount(groups, minlength=n_groups)
-    mass = np.bincount(groups, weights=weights, minlength=n_groups)
+    mass = np.bincount(groups, weights=weights if dominant_by == "minutes" else None, minlength=n_groups)
     voice_ids = [g for g in range(n_groups) if sizes[g] >= min_size]
     if profile is not None and voice_ids:
         # Against a profile, the dominant voice is the group with the most clips that match it.
