@@ -302,7 +302,7 @@ def calibrate(rows, emb, *, encoder, durations=None):
                     split.append(voice_cohesion(sub[lab == a].sum(0), int((lab == a).sum()),
                                                 sub[lab == b].sum(0), int((lab == b).sum())))
             # The split step's own null: the 2-means division of one speaker's clips.
-            part = _two_means(sub, seed=len(sub))
+            part = _two_means(sub, seed=len(sub))[0]
             if min(part.sum(), len(sub) - part.sum()) >= 2:
                 split.append(voice_cohesion(sub[part == 0].sum(0), int((part == 0).sum()),
                                             sub[part == 1].sum(0), int((part == 1).sum())))
