@@ -168,6 +168,17 @@ def _error(error: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def _chain(error: BaseException, limit: int = 5) -> list[str]:
+    """The messages of an exception and the ones it was raised from, outermost first, de-duplicated."""
+    messages: list[str] = []
+    while error is not None and len(messages) < limit:
+        text = " ".join(str(error).split())
+        if text and text not in messages:
+            messages.append(text)
+        error = error.__cause__ or error.__context__
+    return messages
+
+
 def _base(version: str) -> str:
     """``'2.11.0+cu130'`` -> ``'2.11.0'``."""
     return str(version).split("+", 1)[0]
@@ -267,7 +278,9 @@ def check_torchaudio(torch_check: Check) -> Check:
             return Check("torchaudio", "fail", msg("not_installed"), hint, data)
         return Check("torchaudio", "fail", msg("import_failed", error=_error(error)), hint, data)
     except OSError as error:
-        text = " ".join(str(error).split())
+        # torchaudio 2.11.1 raises "Could not load this library: .../libtorchaudio.so" *from* the loader's
+        # "...: undefined symbol: ..." error: read the whole chain.
+        text = " <- ".join(_chain(error))
         data["error"] = text
         found = _UNDEFINED_SYMBOL.search(text)
         if found:

@@ -38,7 +38,7 @@ DETAILS = {
         "import_failed": "does not import: {error}",
         "not_installed": "not installed",
         "not_installed_optional": "not installed (optional: {purpose})",
-        "not_run": "not run: {needs} does not work (see its line)",
+        "not_run": "not run: it depends on {needs}, which failed above",
         "found": "{path}",
         # python
         "python_ok": "{version} ({executable})",
@@ -105,7 +105,7 @@ DETAILS = {
         "import_failed": "无法导入：{error}",
         "not_installed": "未安装",
         "not_installed_optional": "未安装（可选：{purpose}）",
-        "not_run": "未运行：{needs} 不可用（见该行）",
+        "not_run": "未运行：它依赖的 {needs} 在上面失败了",
         "found": "{path}",
         "python_ok": "{version}（{executable}）",
         "python_old": "{version} 低于 {required}（{executable}）",
