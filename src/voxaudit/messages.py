@@ -115,6 +115,7 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "calibration_na": "the {encoder} identity calibration does not apply: these weights are not the published "
                           "model (sha256 {sha}…, --unverified-weights); read the voice verdict as relative to "
                           "this set",
+        "voice_typical": "  voice {voice}, a typical clip: {path}",
     },
     "zh": {
         "title": "voxaudit 扫描",
@@ -133,6 +134,7 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "encoder": "说话人编码器：{name}",
         "calibration_na": "{encoder} 的音色校准不适用：这些权重不是官方发布的模型（sha256 {sha}…，"
                           "--unverified-weights）；音色判断只相对于本批音频",
+        "voice_typical": "  音色 {voice} 的典型音频：{path}",
     },
 }
 
