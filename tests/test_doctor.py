@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import string
-import sys
 import types
 from pathlib import Path
 

@@ -188,11 +188,13 @@ def main() -> None:
 def doctor(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object keyed by check name."),
     lang: Optional[Lang] = typer.Option(None, "--lang", help="Language of the lines (default: from the locale)."),
-    model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Folder holding the ECAPA-TDNN weights, as for scan."),
+    model_dir: Optional[Path] = typer.Option(None, "--model-dir",
+                                             help="Folder holding the ECAPA-TDNN weights, as for scan."),
     unverified_weights: bool = typer.Option(False, "--unverified-weights",
                                             help="Treat ECAPA-TDNN weights that are not the published checkpoint "
                                                  "as a scan with --unverified-weights would (a warning)."),
-    device: str = typer.Option("auto", "--device", help="Device for the test forward passes: auto, cpu, cuda or cuda:N."),
+    device: str = typer.Option("auto", "--device",
+                               help="Device for the test forward passes: auto, cpu, cuda or cuda:N."),
 ):
     """Check the installation: one line per part with ok / warning / FAIL and what to do. Exit 1 when
     something voxaudit scan needs is broken."""
