@@ -51,6 +51,11 @@ class Lang(str, Enum):
     zh = "zh"
 
 
+UNVERIFIED_HELP = ("Accept ECAPA-TDNN weights that are not the published checkpoint (a fine-tuned or other "
+                   "SpeechBrain ECAPA model in --model-dir): their sha256 is recorded and the identity "
+                   "calibration is marked as not applying.")
+
+
 def _version(value: bool):
     if value:
         print(f"voxaudit {__version__}")
@@ -77,6 +82,7 @@ def scan(
                                     help="Speaker encoder: ecapa (SpeechBrain ECAPA-TDNN), ge2e (offline), "
                                          "or auto: ecapa when its weights are present, else ge2e."),
     model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Folder holding the ECAPA-TDNN weights."),
+    unverified_weights: bool = typer.Option(False, "--unverified-weights", help=UNVERIFIED_HELP),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Clips per encoder batch (default: per device)."),
     half: bool = typer.Option(False, "--half", help="Force reduced precision (bf16, or fp16 on GPUs without bf16)."),
@@ -105,7 +111,8 @@ def scan(
     try:
         options = ScanOptions(
             jobs=jobs, config=load_config(config), lang=language, identity=identity, encoder=encoder.value,
-            model_dir=str(model_dir) if model_dir else None, device=device, batch_size=batch_size,
+            model_dir=str(model_dir) if model_dir else None, unverified_weights=unverified_weights,
+            device=device, batch_size=batch_size,
             half=True if half else precision.value,
             cache_path=str(cache) if cache else str(out / "embeddings.sqlite"),
             journal_path=str(out / "measurements.sqlite"),
@@ -156,6 +163,10 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
         console.print(f"[red]{text('unreadable', lang, n=s['n_unreadable'])}[/]", highlight=False)
     if "encoder" in s:
         console.print(text("encoder", lang, name=s["encoder"]), highlight=False)
+        if s.get("identity_calibration", "applies") != "applies":
+            sha = str(s.get("encoder_weights_sha256"))[:12]
+            console.print(f"[yellow]{text('calibration_na', lang, encoder=s['encoder'], sha=sha)}[/]",
+                          highlight=False)
         if s.get("speakers"):
             print_speakers(s, lang, console)
         elif s.get("identity_too_small"):
@@ -219,6 +230,54 @@ def main() -> None:
 
 
 @app.command()
+def doctor(
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object keyed by check name."),
+    lang: Optional[Lang] = typer.Option(None, "--lang", help="Language of the lines (default: from the locale)."),
+    model_dir: Optional[Path] = typer.Option(None, "--model-dir",
+                                             help="Folder holding the ECAPA-TDNN weights, as for scan."),
+    unverified_weights: bool = typer.Option(False, "--unverified-weights",
+                                            help="Treat ECAPA-TDNN weights that are not the published checkpoint "
+                                                 "as a scan with --unverified-weights would (a warning)."),
+    device: str = typer.Option("auto", "--device",
+                               help="Device for the test forward passes: auto, cpu, cuda or cuda:N."),
+):
+    """Check the installation: one line per part with ok / warning / FAIL and what to do. Exit 1 when
+    something voxaudit scan needs is broken."""
+    import json
+
+    from .doctor import exit_code, render, run_checks, summary_line, summary_words, to_json
+
+    language = lang.value if lang else default_language()
+    with err.status(summary_words("running", language), spinner="dots") if not json_out and err.is_terminal \
+            else _nothing():
+        checks = run_checks(model_dir=str(model_dir) if model_dir else None,
+                            unverified_weights=unverified_weights, device=device)
+    if json_out:
+        print(json.dumps(to_json(checks, language), ensure_ascii=False, indent=2))
+    else:
+        console = Console()
+        console.print(f"[bold]{summary_words('title', language, version=__version__)}[/]", highlight=False)
+        colour = {"ok": "green", "warning": "yellow", "fail": "bold red"}
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(overflow="fold")
+        for check in checks:
+            status, label, detail, hint = render(check, language)
+            cell = detail + (f"\n→ {hint}" if hint else "")
+            grid.add_row(f"[{colour[check.status]}]{status}[/]", label, cell)
+        console.print(grid, highlight=False)
+        console.print(summary_line(checks, language), highlight=False)
+    raise typer.Exit(exit_code(checks))
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback unless told otherwise)."),
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="TCP port."),
@@ -229,6 +288,7 @@ def serve(
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file overriding thresholds."),
     encoder: Encoder = typer.Option(Encoder.auto, "--encoder", help="Speaker encoder: auto, ecapa or ge2e."),
     model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Folder holding the ECAPA-TDNN weights."),
+    unverified_weights: bool = typer.Option(False, "--unverified-weights", help=UNVERIFIED_HELP),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     max_upload_mb: float = typer.Option(100.0, "--max-upload-mb", min=0.001, help="Upload size limit in MB."),
     identity: bool = typer.Option(True, "--identity/--no-identity", help="Compare each take's voice with the session."),
@@ -242,7 +302,7 @@ def serve(
         err.print(f"voxaudit serve: http://{host}:{port}/  (project: {project.resolve()})", highlight=False)
         run_server(project, host=host, port=port, lang=language, config=load_config(config), encoder=encoder.value,
                    model_dir=str(model_dir) if model_dir else None, device=device, profile_path=profile,
-                   max_upload_mb=max_upload_mb, identity=identity)
+                   max_upload_mb=max_upload_mb, identity=identity, unverified_weights=unverified_weights)
     except VoxauditError as error:
         err.print(f"[red]error:[/] {error}", highlight=False)
         raise typer.Exit(2)

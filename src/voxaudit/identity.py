@@ -19,6 +19,18 @@ from .signal.findings import make_finding, quality_score
 CACHE_FLUSH_EVERY = 16
 
 
+def weights_summary(encoder: str, weights_sha256) -> dict:
+    """The summary keys that say whether the encoder's weights are the published model's, shared by the
+    scan and ``voxaudit serve``: ``encoder_weights_verified`` (True/False, None when unknown) and
+    ``identity_calibration`` (``"applies"``, or ``"not applicable: unverified weights"`` for a fine-tuned,
+    random or other checkpoint loaded with ``--unverified-weights``: the per-encoder constants of the
+    analysis were measured on the published weights' similarity scale, not on these)."""
+    from .speaker.weights import calibration_status, weights_published
+
+    return {"encoder_weights_verified": weights_published(encoder, weights_sha256),
+            "identity_calibration": calibration_status(encoder, weights_sha256)}
+
+
 def judge_identity(clips: list[ClipResult], matrix: np.ndarray, *, encoder: str, profile, lang: str,
                    config, min_clips: int = 5):
     """Judge the set's voices and attach the verdicts to ``clips``: each clip's ``identity`` block and,
@@ -208,7 +220,8 @@ class IdentityStage:
 
         opts = self.options
         self.encoder, message = load_encoder(opts.encoder, model_dir=opts.model_dir, device=opts.device,
-                                             allow_download=opts.allow_download)
+                                             allow_download=opts.allow_download,
+                                             verify=not getattr(opts, "unverified_weights", False))
         if message:
             self.tell(message)
         self.inference = EmbeddingInference(self.encoder, batch_size=opts.batch_size, half=opts.half)
@@ -285,6 +298,7 @@ class IdentityStage:
         summary = {
             "encoder": self.encoder.name,
             "encoder_weights_sha256": self.encoder.weights_sha256,
+            **weights_summary(self.encoder.name, self.encoder.weights_sha256),
             "embedding_dim": dim,
             "embedded": self.embedded,
             "cache_hits": self.cache_hits,

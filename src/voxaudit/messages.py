@@ -126,6 +126,9 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "code": "finding", "count": "clips", "hint": "what to change",
         "written": "written: {paths}",
         "encoder": "speaker encoder: {name}",
+        "calibration_na": "the {encoder} identity calibration does not apply: these weights are not the published "
+                          "model (sha256 {sha}…, --unverified-weights); read the voice verdict as relative to "
+                          "this set",
         "voice_typical": "  voice {voice}, a typical clip: {path}",
         "speakers_title": "speakers",
         "col_speaker": "speaker", "col_clips": "clips", "col_minutes": "usable / min",
@@ -149,6 +152,8 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "code": "问题", "count": "音频条数", "hint": "改进建议",
         "written": "已写出：{paths}",
         "encoder": "说话人编码器：{name}",
+        "calibration_na": "{encoder} 的音色校准不适用：这些权重不是官方发布的模型（sha256 {sha}…，"
+                          "--unverified-weights）；音色判断只相对于本批音频",
         "voice_typical": "  音色 {voice} 的典型音频：{path}",
         "speakers_title": "说话人",
         "col_speaker": "说话人", "col_clips": "条数", "col_minutes": "可用 / 分钟",

@@ -40,6 +40,8 @@ class ScanOptions:
     identity: bool = True
     encoder: str = "auto"
     model_dir: Optional[str] = None
+    # Load ECAPA-TDNN weights whose checksum is not the published model's (``--unverified-weights``).
+    unverified_weights: bool = False
     device: str = "auto"
     batch_size: Optional[int] = None
     # 'auto': bf16 autocast where native and faithful (ECAPA on AVX-512-BF16/AMX CPUs, bf16 GPUs),

@@ -114,8 +114,15 @@ class Profile:
                                  f"the clips have {dim}")
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON record. ``weights_verified`` and ``identity_calibration`` are derived from
+        ``encoder`` and ``weights_sha256`` (see :func:`voxaudit.speaker.weights.calibration_status`) and
+        written for the reader's sake: a profile of unverified weights says so."""
+        from .speaker.weights import calibration_status, weights_published
+
         return {
             "format": PROFILE_FORMAT, "encoder": self.encoder, "weights_sha256": self.weights_sha256,
+            "weights_verified": weights_published(self.encoder, self.weights_sha256),
+            "identity_calibration": calibration_status(self.encoder, self.weights_sha256),
             "dim": self.dim, "centroid": [float(v) for v in self.centroid],
             "similarity_median": self.similarity_median, "similarity_mad": self.similarity_mad,
             "threshold": self.threshold, "n_clips": self.n_clips, "created": self.created,
@@ -176,11 +183,11 @@ class SpeakerProfiles:
         next(iter(self.voices.values())).check_compatible(encoder, weights_sha256, dim=dim)
 
     def to_dict(self) -> dict[str, Any]:
-        first = next(iter(self.voices.values()))
-        return {"format": SPEAKERS_FORMAT, "encoder": first.encoder, "weights_sha256": first.weights_sha256,
-                "dim": first.dim, "created": self.created,
-                "speakers": {name: {k: v for k, v in voice.to_dict().items()
-                                    if k not in ("format", "encoder", "weights_sha256", "dim", "created")}
+        first = next(iter(self.voices.values())).to_dict()
+        shared = ("format", "encoder", "weights_sha256", "dim", "created", "weights_verified",
+                  "identity_calibration")
+        return {**{k: first[k] for k in shared if k in first}, "format": SPEAKERS_FORMAT, "created": self.created,
+                "speakers": {name: {k: v for k, v in voice.to_dict().items() if k not in shared}
                              for name, voice in sorted(self.voices.items())}}
 
     def to_json(self, path: str | os.PathLike) -> None:

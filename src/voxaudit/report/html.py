@@ -387,6 +387,9 @@ def _header(report: dict, summary: dict, tool: dict, S: dict, has_identity: bool
     if inputs:
         meta.append(f"{S['inputs']}: " + ", ".join(str(i) for i in inputs[:5]) + (" …" if len(inputs) > 5 else ""))
     notes = [S["verdict_detail"]]
+    if summary.get("encoder") and summary.get("identity_calibration", "applies") != "applies":
+        notes.append(S["calibration_na"].format(encoder=summary["encoder"],
+                                                sha=str(summary.get("encoder_weights_sha256"))[:12]))
     if summary.get("identity_too_small"):
         notes.insert(0, str(summary["identity_too_small"]))
     if not has_identity:

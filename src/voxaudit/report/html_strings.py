@@ -49,6 +49,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "verdict_unreadable": "{n} unreadable",
         "verdict_detail": "Flagged = at least one warning or error. Usable minutes exclude clips with an error.",
         "encoder": "Speaker encoder",
+        "calibration_na": "The {encoder} identity calibration does not apply: these weights are not the published "
+                          "model (sha256 {sha}…, loaded with --unverified-weights), so read the voice verdict as "
+                          "relative to this set.",
         # Reference
         "reference": "Reference clip",
         "reference_none": "No reference clip was chosen.",
@@ -186,6 +189,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "verdict_unreadable": "{n} 条无法读取",
         "verdict_detail": "“有问题”指至少有一个警告或错误。可用时长不含有错误的音频。",
         "encoder": "声纹模型",
+        "calibration_na": "{encoder} 的音色校准不适用：这些权重不是官方发布的模型（sha256 {sha}…，"
+                          "以 --unverified-weights 加载），音色判断只相对于本批音频。",
         # 参考音频
         "reference": "参考音频",
         "reference_none": "未选出参考音频。",
