@@ -14,7 +14,8 @@ class ClipSource:
     """One clip as discovered; nothing is opened yet.
 
     ``path`` is where to read it; ``display_path`` is the path as the user gave it or relative to the
-    scanned folder (what reports show). ``list_line`` is the verbatim line of a GPT-SoVITS ``.list``.
+    scanned folder (what reports show). ``list_line`` is the verbatim line of a GPT-SoVITS ``.list``,
+    ``list_path`` and ``list_line_no`` (1-based) say where it stands.
     """
 
     path: str
@@ -23,6 +24,8 @@ class ClipSource:
     lang: Optional[str] = None
     text: Optional[str] = None
     list_line: Optional[str] = None
+    list_path: Optional[str] = None
+    list_line_no: Optional[int] = None
 
 
 @dataclass
