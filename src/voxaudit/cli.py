@@ -200,5 +200,43 @@ def serve(
         raise typer.Exit(2)
 
 
+class ScriptLang(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+@app.command()
+def script(
+    lang: ScriptLang = typer.Option(..., "--lang", help="Language of the script: zh (Mandarin) or en (English)."),
+    minutes: float = typer.Option(10.0, "--minutes", min=0.1, help="Minutes of takes at a normal reading rate."),
+    out: Path = typer.Option(Path("script"), "--out", "-o", help="Folder for script.txt and script.list."),
+    existing: Optional[Path] = typer.Option(None, "--existing",
+                                            help="A GPT-SoVITS .list already recorded: cover what its text lacks."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus",
+                                          help="Your own sentences (one a line) instead of the built-in corpus."),
+    speaker: str = typer.Option("SPEAKER", "--speaker", help="Speaker name written into script.list."),
+    ui_lang: Optional[Lang] = typer.Option(None, "--ui-lang", help="Language of the messages (default: from the locale)."),
+):
+    """Write a recording script that covers the language's sounds (DIR/script.txt and DIR/script.list)."""
+    from .text.script import choose_script, existing_texts, read_sentences, write_script
+
+    language = ui_lang.value if ui_lang else default_language()
+    try:
+        texts = existing_texts(existing, lang.value) if existing else []
+        chosen = choose_script(lang.value, minutes, corpus=read_sentences(corpus) if corpus else None,
+                               existing=texts, ui_lang=language)
+        written = write_script(chosen, out, speaker=speaker)
+    except VoxauditError as error:
+        err.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2)
+    console = Console()
+    console.print(text("script", language, n=len(chosen.sentences), minutes=chosen.seconds / 60.0), highlight=False)
+    if existing:
+        console.print(text("script_before", language, n=len(texts),
+                           missing=chosen.coverage_before.get("missing_text", "-")), highlight=False)
+    console.print(text("script_after", language, missing=chosen.coverage["missing_text"]), highlight=False)
+    console.print(text("written", language, paths=", ".join(str(p) for p in written)), highlight=False)
+
+
 if __name__ == "__main__":
     main()

@@ -151,6 +151,9 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "encoder": "speaker encoder: {name}",
         "no_text": "{n} clip(s) have no text: run ASR or record from a script",
         "rate": "speaking rate ({lang}): median {median:.1f} syllables/s, middle half {q1:.1f}-{q3:.1f}",
+        "script": "recording script: {n} sentences, about {minutes:.1f} minutes of takes",
+        "script_before": "the existing list ({n} lines) lacks: {missing}",
+        "script_after": "with the script, still missing: {missing}",
     },
     "zh": {
         "title": "voxaudit 扫描",
@@ -169,6 +172,9 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "encoder": "说话人编码器：{name}",
         "no_text": "{n} 条音频没有文本：先跑 ASR，或按录音稿录制",
         "rate": "语速（{lang}）：中位数 {median:.1f} 音节/秒，中间一半 {q1:.1f}-{q3:.1f}",
+        "script": "录音稿：{n} 句，录完约 {minutes:.1f} 分钟",
+        "script_before": "现有列表（{n} 行）缺少：{missing}",
+        "script_after": "加上录音稿后仍缺：{missing}",
     },
 }
 
