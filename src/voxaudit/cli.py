@@ -82,6 +82,9 @@ def scan(
                                                     help="Write OUT/keep.list with the best clips up to M minutes."),
     save_embeddings: bool = typer.Option(False, "--save-embeddings", help="Write OUT/embeddings.npz."),
     html: bool = typer.Option(True, "--html/--no-html", help="Write OUT/report.html."),
+    list_lang: Optional[str] = typer.Option(None, "--list-lang",
+                                            help="Language code (ZH, EN, JA, KO, YUE) for the lines written for "
+                                                 "clips that do not come from a .list."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ):
     """Measure every clip, judge it, check that the set is one voice, and write the reports."""
@@ -98,7 +101,7 @@ def scan(
             cache_path=str(cache) if cache else str(out / "embeddings.sqlite"),
             journal_path=str(out / "measurements.sqlite"),
             profile_path=str(profile) if profile else None, select_minutes=select_minutes,
-            save_embeddings=save_embeddings, html=html)
+            save_embeddings=save_embeddings, html=html, list_lang=list_lang)
         inputs = [str(p) for p in paths]
         with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                       MofNCompleteColumn(), TimeRemainingColumn(), TextColumn("{task.fields[clip]}"),
@@ -154,6 +157,13 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
             console.print(f"[red]{text('not_consistent', lang, n=n_out)}[/]", highlight=False)
     if s.get("reference"):
         console.print(text("reference", lang, path=s["reference"]), highlight=False)
+    text_summary = s.get("text") or {}
+    for code, rate in (text_summary.get("speaking_rate") or {}).items():
+        if rate.get("judged"):
+            console.print(text("rate", lang, lang=code, median=rate["median_syl_s"], q1=rate["q1_syl_s"],
+                               q3=rate["q3_syl_s"]), highlight=False)
+    if text_summary.get("n_without_text") and ("selected_clips" in s or text_summary.get("n_with_text")):
+        console.print(f"[yellow]{text('no_text', lang, n=text_summary['n_without_text'])}[/]", highlight=False)
     if s["by_code"]:
         table = Table(title=text("top_findings", lang), title_justify="left")
         table.add_column(text("code", lang))

@@ -53,6 +53,8 @@ class ScanOptions:
     save_embeddings: bool = False
     html: bool = True
     allow_download: bool = True
+    # Language code written into lists for clips that do not come from a .list (e.g. "ZH").
+    list_lang: Optional[str] = None
 
 
 @dataclass
@@ -301,6 +303,15 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     options = options or ScanOptions()
     discovery = discover(inputs)
     sources = discovery.clips
+    if options.list_lang is not None:
+        from .text.lang import normalise_lang
+
+        if normalise_lang(options.list_lang) is None:
+            raise ParameterError(f"--list-lang {options.list_lang!r} is not a code GPT-SoVITS accepts: "
+                                 "ZH, JA, EN, KO or YUE (or zh, ja, en, ko, yue)")
+        for source in sources:
+            if source.list_line is None and source.lang is None:
+                source.lang = options.list_lang
     jobs = options.jobs or default_jobs()
     if jobs < 1:
         raise ParameterError(f"jobs must be >= 1, got {jobs}")
