@@ -194,6 +194,11 @@ def serve(
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     max_upload_mb: float = typer.Option(100.0, "--max-upload-mb", min=0.001, help="Upload size limit in MB."),
     identity: bool = typer.Option(True, "--identity/--no-identity", help="Compare each take's voice with the session."),
+    script_file: Optional[Path] = typer.Option(None, "--script",
+                                               help="A recording script (script.txt from voxaudit script): the page "
+                                                    "shows the next sentence to read and stores it with the take."),
+    list_lang: Optional[str] = typer.Option(None, "--list-lang",
+                                            help="Language code of the takes in keep.list (default: the script's)."),
 ):
     """Record or upload takes in the browser and get each one judged while the session goes on."""
     from .config import load_config
@@ -204,7 +209,7 @@ def serve(
         err.print(f"voxaudit serve: http://{host}:{port}/  (project: {project.resolve()})", highlight=False)
         run_server(project, host=host, port=port, lang=language, config=load_config(config), encoder=encoder.value,
                    model_dir=str(model_dir) if model_dir else None, device=device, profile_path=profile,
-                   max_upload_mb=max_upload_mb, identity=identity)
+                   max_upload_mb=max_upload_mb, identity=identity, script_path=script_file, list_lang=list_lang)
     except VoxauditError as error:
         err.print(f"[red]error:[/] {error}", highlight=False)
         raise typer.Exit(2)
