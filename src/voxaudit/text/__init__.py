@@ -42,11 +42,11 @@ def judge_set_text(clips: list, config, *, ui_lang: str = "en") -> dict:
         return {"text": {"n_with_text": 0, "n_without_text": n_without}} if clips else {}
     for clip in checked:
         clip.findings = [f for f in clip.findings if f.code != "speaking_rate"]
-    rates = judge_rates(checked)
+    rates, judged_against = judge_rates(checked)
     for clip in checked:
         if "speaking_rate_iqr" not in clip.metrics:
             continue
-        stats = rates.get(guess_lang(clip.source.lang) or "?", {})
+        stats = judged_against.get(id(clip), {})
         found = judge_metrics(clip.metrics, config, lang=ui_lang, context=stats, codes={"speaking_rate"})
         if found:
             clip.findings += found

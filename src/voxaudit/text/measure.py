@@ -10,7 +10,7 @@ whose public transcripts were supplied at run time (aishell1 S0150/S0252: 80 cli
 
 - Internal pauses (speech activity of ``signal/activity.py``) of correctly transcribed read speech
   that no punctuation marks are at most 0.41 s (aishell1, a pause inside a read-out phone number;
-  LJSpeech at most 0.35 s). Pauses at commas reach 0.82 s (vctk), and clause and sentence breaks in
+  LJSpeech at most 0.31 s). Pauses at commas reach 0.82 s (vctk), and clause and sentence breaks in
   LibriSpeech audiobook clips 1.1-2.9 s. The ``unmarked_pause`` rule warns above 0.6 s (config.py):
   clear of the 0.41 s seen, under the 0.7 s of silence at which GPT-SoVITS's own ASR step would have cut.
 - Where is the mark for a pause: the share of the clip's speech time before the pause, times the
