@@ -236,3 +236,15 @@ def test_script_command(tmp_path):
     lines = (tmp_path / "s" / "script.list").read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("take_0001.wav|SPEAKER|ZH|") and all(len(l.split("|")) == 4 for l in lines)
     assert "lacks" in result.output
+
+
+def test_unreadable_clip_still_gets_its_line_checked(tmp_path):
+    from voxaudit.pipeline import ScanOptions, scan
+
+    listing = tmp_path / "t.list"
+    listing.write_text("missing.wav|s|FR|今天|天气很好\n", encoding="utf-8")
+    result = scan([str(listing)], ScanOptions(identity=False, jobs=1, html=False))
+    clip = result.clips[0]
+    assert {f.code for f in clip.findings} == {"unreadable", "list_format", "unsupported_language"}
+    assert clip.metrics == {} and result.summary["n_readable"] == 0
+    assert "line 1 of t.list" in next(f.message for f in clip.findings if f.code == "list_format")

@@ -154,12 +154,13 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
 
 
 def _add_text_findings(result: ClipResult, config: Config, lang: str) -> None:
-    """The list-line checks of a clip whose audio could not be read (its line is still judged)."""
+    """The list-line checks of a clip whose audio could not be read (its line is still judged). Its metrics
+    stay as they were: an empty dict still means "not decoded" to the summary and to ``serve``."""
     if not clip_has_text(result.source):
         return
     text_metrics, context = measure_clip_text(result.source, ui_lang=lang)
-    result.metrics.update(_round_metrics(text_metrics))
-    result.findings += judge_metrics(result.metrics, config, lang=lang, context=context,
+    result.findings += judge_metrics({**result.metrics, **_round_metrics(text_metrics)}, config, lang=lang,
+                                     context=context,
                                      codes={"list_format", "text_missing", "unsupported_language",
                                             "text_language_mismatch"})
 
