@@ -100,6 +100,9 @@ def scan(
                                            "names two or more speakers."),
     save_embeddings: bool = typer.Option(False, "--save-embeddings", help="Write OUT/embeddings.npz."),
     html: bool = typer.Option(True, "--html/--no-html", help="Write OUT/report.html."),
+    list_lang: Optional[str] = typer.Option(None, "--list-lang",
+                                            help="Language code (ZH, EN, JA, KO, YUE) for the lines written for "
+                                                 "clips that do not come from a .list."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ):
     """Measure every clip, judge it, check that the set is one voice, and write the reports."""
@@ -118,7 +121,7 @@ def scan(
             journal_path=str(out / "measurements.sqlite"),
             profile_path=str(profile) if profile else None, select_minutes=select_minutes,
             speakers=speakers.value,
-            save_embeddings=save_embeddings, html=html)
+            save_embeddings=save_embeddings, html=html, list_lang=list_lang)
         inputs = [str(p) for p in paths]
         with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                       MofNCompleteColumn(), TimeRemainingColumn(), TextColumn("{task.fields[clip]}"),
@@ -183,6 +186,13 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
             console.print(f"[red]{text('not_consistent', lang, n=n_out)}[/]", highlight=False)
     if s.get("reference"):
         console.print(text("reference", lang, path=s["reference"]), highlight=False)
+    text_summary = s.get("text") or {}
+    for code, rate in (text_summary.get("speaking_rate") or {}).items():
+        if rate.get("judged"):
+            console.print(text("rate", lang, lang=code, median=rate["median_syl_s"], q1=rate["q1_syl_s"],
+                               q3=rate["q3_syl_s"]), highlight=False)
+    if text_summary.get("n_without_text") and ("selected_clips" in s or text_summary.get("n_with_text")):
+        console.print(f"[yellow]{text('no_text', lang, n=text_summary['n_without_text'])}[/]", highlight=False)
     if s["by_code"]:
         table = Table(title=text("top_findings", lang), title_justify="left")
         table.add_column(text("code", lang))
@@ -292,6 +302,11 @@ def serve(
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     max_upload_mb: float = typer.Option(100.0, "--max-upload-mb", min=0.001, help="Upload size limit in MB."),
     identity: bool = typer.Option(True, "--identity/--no-identity", help="Compare each take's voice with the session."),
+    script_file: Optional[Path] = typer.Option(None, "--script",
+                                               help="A recording script (script.txt from voxaudit script): the page "
+                                                    "shows the next sentence to read and stores it with the take."),
+    list_lang: Optional[str] = typer.Option(None, "--list-lang",
+                                            help="Language code of the takes in keep.list (default: the script's)."),
 ):
     """Record or upload takes in the browser and get each one judged while the session goes on."""
     from .config import load_config
@@ -302,10 +317,49 @@ def serve(
         err.print(f"voxaudit serve: http://{host}:{port}/  (project: {project.resolve()})", highlight=False)
         run_server(project, host=host, port=port, lang=language, config=load_config(config), encoder=encoder.value,
                    model_dir=str(model_dir) if model_dir else None, device=device, profile_path=profile,
-                   max_upload_mb=max_upload_mb, identity=identity, unverified_weights=unverified_weights)
+                   max_upload_mb=max_upload_mb, identity=identity, unverified_weights=unverified_weights,
+                   script_path=script_file, list_lang=list_lang)
     except VoxauditError as error:
         err.print(f"[red]error:[/] {error}", highlight=False)
         raise typer.Exit(2)
+
+
+class ScriptLang(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+@app.command()
+def script(
+    lang: ScriptLang = typer.Option(..., "--lang", help="Language of the script: zh (Mandarin) or en (English)."),
+    minutes: float = typer.Option(10.0, "--minutes", min=0.1, help="Minutes of takes at a normal reading rate."),
+    out: Path = typer.Option(Path("script"), "--out", "-o", help="Folder for script.txt and script.list."),
+    existing: Optional[Path] = typer.Option(None, "--existing",
+                                            help="A GPT-SoVITS .list already recorded: cover what its text lacks."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus",
+                                          help="Your own sentences (one a line) instead of the built-in corpus."),
+    speaker: str = typer.Option("SPEAKER", "--speaker", help="Speaker name written into script.list."),
+    ui_lang: Optional[Lang] = typer.Option(None, "--ui-lang", help="Language of the messages (default: from the locale)."),
+):
+    """Write a recording script that covers the language's sounds (DIR/script.txt and DIR/script.list)."""
+    from .text.script import choose_script, existing_texts, read_sentences, write_script
+
+    language = ui_lang.value if ui_lang else default_language()
+    try:
+        texts = existing_texts(existing, lang.value) if existing else []
+        chosen = choose_script(lang.value, minutes, corpus=read_sentences(corpus) if corpus else None,
+                               existing=texts, ui_lang=language)
+        written = write_script(chosen, out, speaker=speaker)
+    except VoxauditError as error:
+        err.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2)
+    console = Console()
+    console.print(text("script", language, n=len(chosen.sentences), minutes=chosen.seconds / 60.0), highlight=False)
+    if existing:
+        console.print(text("script_before", language, n=len(texts),
+                           missing=chosen.coverage_before.get("missing_text", "-")), highlight=False)
+    console.print(text("script_after", language, missing=chosen.coverage["missing_text"]), highlight=False)
+    console.print(text("written", language, paths=", ".join(str(p) for p in written)), highlight=False)
 
 
 if __name__ == "__main__":

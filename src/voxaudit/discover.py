@@ -51,7 +51,9 @@ def parse_list_file(list_path: Path) -> tuple[list[ClipSource], list[str]]:
     """Read a GPT-SoVITS list (``path|speaker|lang|text``, UTF-8, one clip per line).
 
     Blank lines and lines starting with ``#`` are skipped. The original line is kept verbatim in
-    ``ClipSource.list_line``. Relative paths are resolved against the list file's folder.
+    ``ClipSource.list_line`` (so the transcript checks see its real field count: a ``|`` inside the text
+    makes five fields, and the clip is still measured, with everything after the third ``|`` as its
+    text), with the list and the line number. Relative paths are resolved against the list file's folder.
     """
     clips, problems = [], []
     try:
@@ -71,7 +73,7 @@ def parse_list_file(list_path: Path) -> tuple[list[ClipSource], list[str]]:
             path = list_path.parent / path
         get = lambda i: fields[i] if len(fields) > i else None  # noqa: E731
         clips.append(ClipSource(path=str(path), display_path=raw_path, speaker=get(1), lang=get(2),
-                                text=get(3), list_line=line))
+                                text=get(3), list_line=line, list_path=str(list_path), list_line_no=number))
     return clips, problems
 
 

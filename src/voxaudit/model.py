@@ -14,7 +14,8 @@ class ClipSource:
     """One clip as discovered; nothing is opened yet.
 
     ``path`` is where to read it; ``display_path`` is the path as the user gave it or relative to the
-    scanned folder (what reports show). ``list_line`` is the verbatim line of a GPT-SoVITS ``.list``.
+    scanned folder (what reports show). ``list_line`` is the verbatim line of a GPT-SoVITS ``.list``,
+    ``list_path`` and ``list_line_no`` (1-based) say where it stands.
     """
 
     path: str
@@ -26,6 +27,8 @@ class ClipSource:
     # The first folder level under the scanned folder (``--speakers folder``); None for files given
     # directly, for list entries, and for files at the top of the folder.
     folder_speaker: Optional[str] = None
+    list_path: Optional[str] = None
+    list_line_no: Optional[int] = None
 
 
 @dataclass

@@ -37,6 +37,7 @@ from ..errors import AudioError, ParameterError
 from ..io import write_text_atomic
 from .html_strings import (CODE_LABELS, IDENTITY_LABELS, METRIC_LABELS, code_label, normalise_lang,
                            ui_strings)
+from .html_text import text_section
 from .plots import GROUP_COLOURS, OTHER_GROUP_COLOUR, clip_picture_data, embedding_points, \
     similarity_figure, speaker_heatmap_figure, voice_map_figure
 
@@ -290,6 +291,7 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
         _header(report, summary, tool, S, has_identity, clips),
         _overview(summary, clips, hrefs, index_of, S, lang),
         _speakers_section(summary, figures, index_of, S) if speakers else "",
+        text_section(summary, lang),
         _identity_section(figures, map_note, S) if has_identity else "",
         _table(clips, summary, S, lang, has_identity),
         _gallery_section(flagged, gallery, drawable, S),

@@ -382,3 +382,27 @@ def code_label(code: str, lang: str) -> str:
     """Short name of a finding code; the code itself when unknown."""
     return CODE_LABELS[normalise_lang(lang)].get(code, code.replace("_", " "))
 
+
+
+# Transcript checks (voxaudit/text/): their labels, in one block (the coverage panel's own strings live
+# in report/html_text.py).
+_TEXT_CODE_LABELS = {
+    "en": {"list_format": "List line format", "text_missing": "Text missing",
+           "unsupported_language": "Unsupported language code", "text_language_mismatch": "Text not in its language",
+           "speaking_rate": "Speaking rate off", "unmarked_pause": "Unmarked pause"},
+    "zh": {"list_format": "列表行格式错误", "text_missing": "缺少文本", "unsupported_language": "语言代码不支持",
+           "text_language_mismatch": "文本与语言不符", "speaking_rate": "语速异常", "unmarked_pause": "停顿无标点"},
+}
+_TEXT_METRIC_LABELS = {
+    "en": {"list_fields": "List line fields", "lang_supported": "Language code accepted (1/0)",
+           "text_chars": "Text characters", "text_foreign_share": "Text in another script (fraction)",
+           "text_syllables": "Text syllables", "speaking_rate_syl_s": "Speaking rate (syllables/s)",
+           "speaking_rate_iqr": "Rate outside the set (IQR)", "unmarked_pause_s": "Longest unmarked pause (s)"},
+    "zh": {"list_fields": "列表行字段数", "lang_supported": "语言代码可用（1/0）", "text_chars": "文本字数",
+           "text_foreign_share": "文本中其他文字的占比", "text_syllables": "文本音节数",
+           "speaking_rate_syl_s": "语速（音节/秒）", "speaking_rate_iqr": "语速偏离（四分位距）",
+           "unmarked_pause_s": "最长无标点停顿（秒）"},
+}
+for _lang in LANGUAGES:
+    CODE_LABELS[_lang].update(_TEXT_CODE_LABELS[_lang])
+    METRIC_LABELS[_lang].update(_TEXT_METRIC_LABELS[_lang])

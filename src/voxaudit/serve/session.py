@@ -153,7 +153,8 @@ class Session:
                  encoder: str = "auto", model_dir: Optional[str] = None, device: str = "auto",
                  profile_path: Optional[str | os.PathLike] = None,
                  max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, workers: int = 2, identity: bool = True,
-                 unverified_weights: bool = False):
+                 unverified_weights: bool = False,
+                 script_path: Optional[str | os.PathLike] = None, list_lang: Optional[str] = None):
         if lang not in ("en", "zh"):
             raise ParameterError(f"lang must be 'en' or 'zh', got {lang!r}")
         if int(max_upload_bytes) < 1:
@@ -174,6 +175,13 @@ class Session:
         self._exported: dict[str, tuple] = {}
         self.profile = None
         self.profile_error: Optional[str] = None
+        # A recording script (serve/script.py) and the language code of the takes' list lines.
+        self.script = None
+        if script_path is not None:
+            from .script import RecordingScript
+
+            self.script = RecordingScript(script_path, list_lang=list_lang)
+        self.list_lang = self.script.list_lang if self.script is not None else list_lang
         if profile_path is not None:
             self.load_profile(profile_path)
         elif self.store.profile_path.is_file():
@@ -296,7 +304,9 @@ class Session:
         if ext is None or info.frames <= 0 or info.samplerate <= 0:
             raise UploadError(415, "not_audio", f"unsupported audio format {info.format!r} "
                                                 f"(send WAV, FLAC, OGG or MP3)")
-        result, wav16k = process_clip(ClipSource(str(path), name), self.config, self.lang, self.identity)
+        # With a text, the transcript checks (speaking rate, unmarked pauses) run on the take as it arrives.
+        source = ClipSource(str(path), name, text=(fields.get("text") or "").strip() or None, lang=self.list_lang)
+        result, wav16k = process_clip(source, self.config, self.lang, self.identity)
         if not result.metrics:
             finding = result.findings[0] if result.findings else None
             code = finding.code if finding else "unreadable"
@@ -367,14 +377,19 @@ class Session:
         speaker = self.store.meta.get("speaker")
         for record in records:
             path = self.store.audio_path(record)
-            source = ClipSource(str(path), f"takes/{record['file']}", speaker=speaker, text=record.get("text"))
+            source = ClipSource(str(path), f"takes/{record['file']}", speaker=speaker, text=record.get("text"),
+                                lang=self.list_lang)
             clip = ClipResult(source=source, metrics=dict(record.get("metrics") or {}),
                               content_sha256=record.get("sha256"), notes=list(record.get("notes") or []))
             clip.findings = judge_metrics(clip.metrics, self.config, lang=lang)
             clip.quality = quality_score(clip.findings, self.config)
             clips.append(clip)
 
+        from ..text import judge_set_text
+
+        text_summary = judge_set_text(clips, self.config, ui_lang=lang)  # speaking rate against the session
         summary = summarise_clips(clips, lang)
+        summary.update(text_summary)
         matrix, analysis = None, None
         identity_summary: dict[str, Any] = {"identity": bool(self.identity and self._encoder_error is None),
                                             "min_takes": MIN_TAKES_FOR_IDENTITY}
