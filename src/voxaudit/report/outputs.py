@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
 from ..io import atomic_path
-from .tables import write_clips_csv, write_report_json
+from .clips_table import write_clip_records
 
 
-def write_outputs(result, out_dir: str | Path, options, inputs) -> tuple[dict, list[Path]]:
+def write_outputs(result, out_dir: str | Path, options, inputs, *,
+                  inline_clips_max: Optional[int] = None) -> tuple[dict, list[Path]]:
     """Write report.json, clips.csv and, as asked, profile.json, keep/rejected lists, embeddings.npz
-    and report.html. Returns the report dict and the paths written."""
+    and report.html. Returns the report dict (every clip inline, whatever was written) and the paths
+    written.
+
+    Above ``inline_clips_max`` clips (default
+    :data:`voxaudit.report.clips_table.INLINE_CLIPS_MAX`) report.json points to clips.parquet instead
+    of inlining the clips; :func:`voxaudit.report.load_report` reads either form."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     report = result.report_dict(inputs)
@@ -44,10 +51,7 @@ def write_outputs(result, out_dir: str | Path, options, inputs) -> tuple[dict, l
 
     written: list[Path] = []
 
-    write_report_json(out / "report.json", report)
-    written.append(out / "report.json")
-    write_clips_csv(out / "clips.csv", report)
-    written.append(out / "clips.csv")
+    written += write_clip_records(out, report, inline_clips_max=inline_clips_max)
 
     profile = _profile(result.analysis, report["summary"])
     if profile is not None:
