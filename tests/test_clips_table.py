@@ -204,6 +204,26 @@ def test_failed_table_write_leaves_the_old_files(tmp_path, monkeypatch):
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temporary file left either
 
 
+def test_without_pyarrow_the_clips_stay_inline_with_a_warning(tmp_path, monkeypatch):
+    """A broken install (pyarrow missing) must not cost a long scan its results."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pyarrow(name, *args, **kwargs):
+        if name == "pyarrow" or name.startswith("pyarrow."):
+            raise ImportError("No module named 'pyarrow'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    report = _report(_clips())
+    with pytest.warns(RuntimeWarning, match=r"5 clips: report.json holds every clip inline.*pip install 'pyarrow"):
+        written = write_clip_records(tmp_path, report, inline_clips_max=2)
+    monkeypatch.undo()
+    assert [p.name for p in written] == ["report.json", "clips.csv"]
+    assert json.loads((tmp_path / "report.json").read_text(encoding="utf-8")) == report
+
+
 def test_load_report_refuses_what_it_cannot_trust(tmp_path):
     write_clip_records(tmp_path, _report(_clips()), inline_clips_max=1)
     report = json.loads((tmp_path / "report.json").read_text())

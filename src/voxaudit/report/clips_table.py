@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
@@ -128,7 +129,16 @@ def write_clip_records(out_dir: str | os.PathLike, report: dict, *,
     limit = INLINE_CLIPS_MAX if inline_clips_max is None else int(inline_clips_max)
     clips = report.get("clips") or []
     written: list[Path] = []
-    if len(clips) > limit:
+    large = len(clips) > limit
+    if large:
+        try:
+            _pyarrow()
+        except ImportError as error:
+            # A broken install must not cost the scan its results: inline them, and say how to fix it.
+            warnings.warn(f"{len(clips)} clips: report.json holds every clip inline instead of pointing to "
+                          f"clips.parquet. {error}", RuntimeWarning, stacklevel=2)
+            large = False
+    if large:
         write_clips_parquet(out / TABLE_FILE, clips)
         write_json_atomic(out / "report.json", table_report(report, n_clips=len(clips)))
         written += [out / "report.json", out / TABLE_FILE]
