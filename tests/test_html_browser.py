@@ -13,7 +13,6 @@ Skips, with the reason, where the playwright package, a Chromium binary or the s
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import urllib.parse
@@ -28,6 +27,7 @@ sync_api = pytest.importorskip("playwright.sync_api",
 
 from conftest import speech_manifest  # noqa: E402
 from synth import voiced_speech  # noqa: E402
+from voxaudit.report import load_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("VOXAUDIT_ARTIFACTS") or ROOT / "test-artifacts")
@@ -129,7 +129,7 @@ def _scan(audio: Path, out: Path, lang: str, cache: Path) -> dict:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert (out / "report.html").is_file()
-    return json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return load_report(out)
 
 
 @pytest.fixture(scope="module")
@@ -588,6 +588,119 @@ def test_multi_speaker_report(browser, tmp_path):
         page.select("#f-speaker", "ls1688")
         assert len(page.rows()) == 6
         page.screenshot("report-speakers.png")
+        _assert_clean(page)
+    finally:
+        page.close()
+
+
+# -- 200,000 clips: the large-set page (report/html_scale.py) -------------------------------------------
+
+def _bench_html():
+    """scripts/bench_html.py, for its synthetic report builder (the same clips the benchmark measures)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("voxaudit_bench_html", ROOT / "scripts" / "bench_html.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def huge(tmp_path_factory) -> dict:
+    """A synthetic report of 200,000 clips of 500 speakers (real messages and hints, 32 metrics a clip,
+    about 12 % flagged, 2 % outlier takes, audio files absent), written as report.html."""
+    from voxaudit.report.html import write_html
+
+    report, embeddings = _bench_html().synthetic_report(200_000, n_speakers=500, dim=16)
+    out = tmp_path_factory.mktemp("huge")
+    write_html(report, out / "report.html", lang="en", embeddings=embeddings)
+    return {"path": out / "report.html", "summary": report["summary"],
+            "paths": [c["path"] for c in report["clips"]],
+            "durations": [c["metrics"]["duration_s"] for c in report["clips"]]}
+
+
+def test_200k_clips_page_shows_verdict_aggregates_worst_rows_and_finds_any_clip(browser, huge):
+    """The structure the large page promises (how fast it opens is scripts/bench_html.py's to measure)."""
+    summary, n = huge["summary"], 200_000
+    # A size budget, not a timing: the page stays one offline file of bounded size.
+    assert huge["path"].stat().st_size < 25_000_000
+    page = Page(browser, huge["path"])  # waits until the index is read and the charts are drawn
+    try:
+        p = page.page
+        verdict = p.inner_text("#verdict")
+        assert "500 speakers" in verdict and f"{summary['n_flagged']} of {n} clips flagged" in verdict
+        # The whole set, aggregated: every finding code with its clip count, every speaker, three histograms.
+        codes = p.eval_on_selector_all("#finding-table tbody tr",
+                                       "trs => trs.map(tr => [tr.dataset.code, +tr.cells[1].textContent])")
+        assert dict(codes) == {code: entry["clips"] for code, entry in summary["by_code"].items()}
+        assert p.locator("#speaker-agg tbody tr").count() == 500
+        assert p.locator("table.speaker-table tbody tr").count() == 500  # the speakers' verdicts, as before
+        for plot in ("hist-quality", "hist-snr", "hist-duration", "similarity-hist", "speaker-heatmap", "voice-map"):
+            assert p.locator(f"#{plot} .main-svg").count() >= 1, plot
+        assert p.locator("#voice-map .scatterlayer path.point").count() <= 5_001
+        # The table: a page of the worst rows (errors first), counted against every clip.
+        data = p.evaluate("() => { const d = JSON.parse(document.getElementById('vx-data').textContent);"
+                          " return {large: d.large, ix: d.clips.map(c => c.ix)}; }")
+        assert data["large"]["n"] == n and data["large"]["index"] == "ok"
+        assert 3_000 <= data["large"]["k"] == len(data["ix"]) <= 3_000 + 510
+        rows = page.rows()
+        assert len(rows) == 100 and set(rows) <= set(data["ix"])
+        assert p.locator("#clips tbody tr.clip.sev-error").count() == 100
+        assert p.inner_text("#f-count") == f"showing 100 of {n} matching clips ({n} in all)"
+        assert p.is_hidden("#rows-all")  # never 200,000 rows at once
+        assert "Search, filters and sorting cover all 200000 clips" in p.inner_text("#large-note")
+        # Search by path finds a clip the page does not hold in full, and its row opens.
+        detail = set(data["ix"])
+        target = next(i for i in range(123_456, n) if i not in detail)
+        p.fill("#f-path", huge["paths"][target])
+        assert page.rows() == [target]
+        p.click(f"#clip-{target} td.path")
+        details = p.inner_text(f"tr.details[data-for='{target}']")
+        assert f"row {target + 1} of clips.csv" in details
+        seconds = huge["durations"][target]  # shown as the page shows numbers: 3 significant digits
+        assert f"Duration (s)\t{seconds:.{1 if seconds >= 10 else 2}f}" in details
+        # Filters cover every clip too.
+        p.click("#f-reset")
+        page.select("#f-code", "speaker_mismatch")
+        matching = summary["by_code"]["speaker_mismatch"]["clips"]
+        assert p.inner_text("#f-count") == f"showing 100 of {matching} matching clips ({n} in all)"
+        page.select("#f-speaker", "spk_123")
+        assert all(huge["paths"][i].startswith("spk_123/") for i in page.rows()) and page.rows()
+        page.screenshot("report_200k.png")
+        _assert_clean(page)
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("lang,budget", [("zh", False), ("en", True)])
+def test_large_page_index_and_budget(browser, tmp_path, monkeypatch, lang, budget):
+    """A set just past a lowered threshold: the index makes every clip searchable (Chinese page), or, past
+    the index budget, the page says so and search covers the worst clips only."""
+    from test_html import clip_entry, finding, make_report
+
+    from voxaudit.report import html_scale
+    from voxaudit.report.html import write_html
+
+    monkeypatch.setattr(html_scale, "HTML_DETAIL_ROWS", 5)
+    if budget:
+        monkeypatch.setattr(html_scale, "HTML_INDEX_MAX_BYTES", 10)
+    clips = [clip_entry(f"take_{i:02d}.wav", tmp_path / "absent" / f"take_{i:02d}.wav", quality=100.0 - i,
+                        findings=[finding("low_snr", "warning")] if i % 4 == 0 else [])
+             for i in range(40)]
+    write_html(make_report(clips), tmp_path / "report.html", lang=lang, all_rows_max=30)
+    page = Page(browser, tmp_path / "report.html")
+    try:
+        p = page.page
+        note = p.inner_text("#large-note")
+        page.page.fill("#f-path", "take_37")  # clean: not among the 5 worst, nor linked
+        if budget:
+            assert "does not fit this page's size budget" in note and p.get_attribute("body", "data-index") == "0"
+            assert page.rows() == []
+        else:
+            assert "搜索、筛选和排序已涵盖全部 40 条音频" in note and p.get_attribute("body", "data-index") == "1"
+            assert page.rows() == [37]
+            p.click("#clip-37 td.path")
+            assert "clips.csv 的第 38 行" in p.inner_text("tr.details[data-for='37']")
         _assert_clean(page)
     finally:
         page.close()

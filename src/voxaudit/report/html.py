@@ -37,6 +37,7 @@ from ..errors import AudioError, ParameterError
 from ..io import write_text_atomic
 from .html_strings import (CODE_LABELS, IDENTITY_LABELS, METRIC_LABELS, code_label, normalise_lang,
                            ui_strings)
+from . import html_scale
 from .html_text import text_section
 from .plots import GROUP_COLOURS, OTHER_GROUP_COLOUR, clip_picture_data, embedding_points, \
     similarity_figure, speaker_heatmap_figure, voice_map_figure
@@ -53,7 +54,8 @@ TOP_FINDINGS = 6
 
 
 def write_html(report: dict, path: str | os.PathLike, *, lang: str = "en",
-               embeddings: Optional[np.ndarray] = None, max_clip_pictures: int = MAX_CLIP_PICTURES) -> None:
+               embeddings: Optional[np.ndarray] = None, max_clip_pictures: int = MAX_CLIP_PICTURES,
+               all_rows_max: Optional[int] = None) -> None:
     """Write ``report.html`` for a scan, atomically.
 
     Parameters
@@ -70,6 +72,10 @@ def write_html(report: dict, path: str | os.PathLike, *, lang: str = "en",
         Speaker embeddings in report order (NaN rows for clips without one), for the voice map.
     max_clip_pictures : int
         Most flagged clips to draw waveform and spectrogram for (the worst first).
+    all_rows_max : int, optional
+        Most clips the page embeds in full (default
+        :data:`voxaudit.report.html_scale.HTML_ALL_ROWS_MAX`); a larger set gets the large-set page:
+        the worst clips in full, the rest aggregated and indexed (see :mod:`voxaudit.report.html_scale`).
 
     Raises
     ------
@@ -78,7 +84,7 @@ def write_html(report: dict, path: str | os.PathLike, *, lang: str = "en",
     """
     path = Path(path)
     text = render_html(report, base_dir=path.parent, lang=lang, embeddings=embeddings,
-                       max_clip_pictures=max_clip_pictures)
+                       max_clip_pictures=max_clip_pictures, all_rows_max=all_rows_max)
     write_text_atomic(path, text)
 
 
@@ -210,7 +216,7 @@ def _mins(value: Any) -> str:
 
 def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
                 embeddings: Optional[np.ndarray] = None,
-                max_clip_pictures: int = MAX_CLIP_PICTURES) -> str:
+                max_clip_pictures: int = MAX_CLIP_PICTURES, all_rows_max: Optional[int] = None) -> str:
     """The report page as a string (see :func:`write_html`); ``base_dir`` is the folder it will live in."""
     lang = normalise_lang(lang)
     S = ui_strings(lang)
@@ -251,13 +257,33 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
             picture_state[str(i)] = "unreadable"
     gallery = [i for i in flagged if str(i) in pictures]
 
+    # A large set: the worst clips in full, the rest aggregated and indexed (html_scale.py).
+    large = html_scale.is_large(len(clips), all_rows_max)
+    if large:
+        cols = html_scale.clip_columns(clips)
+        detail = html_scale.detail_rows(cols, cap=html_scale.HTML_DETAIL_ROWS,
+                                         keep=_linked_clips(summary, index_of) + gallery)
+        detail_set = set(detail)
+        picture_state = {k: v for k, v in picture_state.items() if int(k) in detail_set}
+
     # Set-level figures.
     figures: dict[str, Any] = {"map": None, "hist": None, "speakers": None}
     map_note = None
     speakers = summary.get("speakers") or []
     if has_identity:
         reference_index = index_of.get(summary.get("reference"))
-        points = embedding_points(embeddings, len(clips)) if embeddings is not None else None
+        if large and embeddings is not None:
+            # At most MAP_MAX_POINTS markers: outliers, mislabelled clips, the reference, a sample.
+            if np.ndim(embeddings) != 2 or np.shape(embeddings)[0] != len(clips):
+                raise ParameterError(f"embeddings must be [n_clips={len(clips)}, D], got shape {np.shape(embeddings)}")
+            rows = html_scale.map_rows(cols, clips, keep=[reference_index] if reference_index is not None else [])
+            points = embedding_points(np.asarray(embeddings)[rows], len(rows))
+            if points is not None:
+                points["index"] = [int(rows[k]) for k in points["index"]]
+                if len(rows) < len(clips):
+                    map_note = S["voice_map_sampled"].format(k=len(points["index"]), n=len(clips))
+        else:
+            points = embedding_points(embeddings, len(clips)) if embeddings is not None else None
         if points is not None:
             figures["map"] = voice_map_figure(points, clips, S, dominant_cluster=summary.get("dominant_cluster"),
                                               reference_index=reference_index, by_speaker=bool(speakers))
@@ -269,13 +295,26 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
             figures["speakers"] = speaker_heatmap_figure(summary["speaker_cohesion"], S,
                                                          order=[s["name"] for s in _speakers_by_problem(speakers)])
 
+    index_text = ""
+    if large:
+        missing_kind = [0 if h is not None else (1 if _missing_key(_clip_file(c)) == "empty_file" else 0)
+                        for c, h in zip(clips, hrefs)]
+        index_text = html_scale.encode_index(html_scale.index_data(clips, cols, hrefs, missing_kind))
+        index_state = "ok" if len(index_text) <= html_scale.HTML_INDEX_MAX_BYTES else "budget"
+        if index_state != "ok":
+            index_text = ""
+        figures["scale"] = html_scale.scale_figures(cols, S)
+        row_data = [dict(_clip_data(clips[i], hrefs[i]), ix=i) for i in detail]
+    else:
+        row_data = [_clip_data(c, h) for c, h in zip(clips, hrefs)]
+
     data = {
         "lang": lang,
         "s": S,
         "codes": CODE_LABELS[lang],
         "metrics": METRIC_LABELS[lang],
         "identity": IDENTITY_LABELS[lang],
-        "clips": [_clip_data(c, h) for c, h in zip(clips, hrefs)],
+        "clips": row_data,
         "pics": pictures,
         "picState": picture_state,
         "gallery": gallery,
@@ -286,17 +325,24 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
         "cap": cap,
         "maxPictureMinutes": MAX_PICTURE_DURATION_S / 60.0,
     }
+    if large:
+        data["large"] = {"n": len(clips), "k": len(detail), "index": index_state,
+                         "showAllMax": html_scale.SHOW_ALL_MAX}
 
     body = "\n".join([
         _header(report, summary, tool, S, has_identity, clips),
         _overview(summary, clips, hrefs, index_of, S, lang),
         _speakers_section(summary, figures, index_of, S) if speakers else "",
+        html_scale.scale_section(cols, figures["scale"], S, lang, n_detail=len(detail)) if large else "",
         text_section(summary, lang),
         _identity_section(figures, map_note, S) if has_identity else "",
-        _table(clips, summary, S, lang, has_identity),
+        _table(clips, summary, S, lang, has_identity, large=large, n_detail=len(detail) if large else 0),
         _gallery_section(flagged, gallery, drawable, S),
         f'<footer>{_esc(S["footer"])}</footer>',
     ])
+    # A large set's index of every clip (deflated JSON, base64), unpacked once the page is shown.
+    index_script = (f'<script type="application/octet-stream" id="vx-index">{index_text}</script>\n'
+                    if index_text else "")
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{_esc(S["html_lang"])}">\n<head>\n<meta charset="utf-8">\n'
@@ -307,6 +353,7 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
         f'<script type="application/json" id="vx-data">{_json_script(data)}</script>\n'
         f"<script>\n{_asset('plots.js')}\n</script>\n"
         f"<script>\n{_asset('report.js')}\n</script>\n"
+        f"{index_script}"
         # plotly.js is stored as text after the page's script and run once the page is shown (see
         # report.js): the table is rendered before the parser even reads these 4.6 MB, and the verdict
         # and the table appear at once instead of after a second of script compilation.
@@ -573,13 +620,27 @@ def _identity_section(figures: dict, map_note: Optional[str], S: dict) -> str:
     )
 
 
-def _table(clips: Sequence[dict], summary: dict, S: dict, lang: str, has_identity: bool) -> str:
+def _linked_clips(summary: dict, index_of: dict) -> list[int]:
+    """Indices of the clips the page's overview links to: the reference and its alternates, each voice's
+    typical clip, each speaker's reference."""
+    paths = [summary.get("reference"), *(summary.get("reference_alternates") or [])]
+    paths += [v.get("typical_clip") for v in summary.get("voices") or [] if isinstance(v, dict)]
+    paths += [s.get("reference") for s in summary.get("speakers") or [] if isinstance(s, dict)]
+    return [index_of[p] for p in paths if p in index_of]
+
+
+def _table(clips: Sequence[dict], summary: dict, S: dict, lang: str, has_identity: bool, *,
+           large: bool = False, n_detail: int = 0) -> str:
     """Filters, the table head and an empty body: the script renders the rows (a page at a time) from
-    the embedded data, so thousands of clips open fast."""
+    the embedded data, so thousands of clips open fast. ``large``: the large-set page (a note on what
+    the table holds, a speaker filter whenever clips carry two or more speakers, voice groups of one
+    clip left out of the group filter)."""
     dominant = summary.get("dominant_cluster")
     # Filter choices: finding codes by clip count, voice groups by id.
     code_counts: dict[str, int] = {}
     clusters = _cluster_sizes(clips)
+    if large:
+        clusters = {c: n for c, n in clusters.items() if n > 1}
     for clip in clips:
         for code in {f.get("code") for f in clip.get("findings") or []}:
             code_counts[code] = code_counts.get(code, 0) + 1
@@ -595,7 +656,7 @@ def _table(clips: Sequence[dict], summary: dict, S: dict, lang: str, has_identit
     speaker_filter = (
         f'<label>{_esc(S["filter_speaker"])} <select id="f-speaker"><option value="">{_esc(S["any"])}</option>'
         + "".join(f'<option value="{_esc(n)}">{_esc(n)} ({k})</option>' for n, k in sorted(speaker_counts.items()))
-        + '</select></label>') if summary.get("speakers") else ""
+        + '</select></label>') if summary.get("speakers") or (large and len(speaker_counts) > 1) else ""
     identity_filters = speaker_filter + (
         f'<label>{_esc(S["filter_cluster"])} <select id="f-cluster"><option value="">{_esc(S["any"])}</option>{cluster_opts}</select></label>'
         f'<label>{_esc(S["filter_outlier"])} <select id="f-outlier"><option value="">{_esc(S["any"])}</option>'
@@ -624,8 +685,11 @@ def _table(clips: Sequence[dict], summary: dict, S: dict, lang: str, has_identit
         (f'<th scope="col" data-key="{k}" data-type="{t}" aria-sort="none"><button type="button">{_esc(label)}</button></th>'
          if t else f'<th scope="col" data-key="{k}"><span class="th">{_esc(label)}</span></th>')
         for k, t, label in columns)
+    large_note = (f'<p class="note" id="large-note" role="status">'
+                  f'{_esc(S["large_table_note"].format(k=n_detail, n=len(clips)))}</p>\n' if large else "")
     return (
-        f'<section class="clips"><h2>{_esc(S["clips"])}</h2><p class="small">{_esc(S["sort_hint"])}</p>\n{filters}\n'
+        f'<section class="clips"><h2>{_esc(S["clips"])}</h2><p class="small">{_esc(S["sort_hint"])}</p>\n'
+        f'{large_note}{filters}\n'
         f'<div class="table-wrap"><table id="clips"><thead><tr>{head}</tr></thead>\n<tbody></tbody></table></div>\n'
         f'<noscript><p class="note">{_esc(S["noscript"])}</p></noscript>'
         '<div class="pager"><button type="button" id="rows-more" hidden></button>'

@@ -406,3 +406,64 @@ _TEXT_METRIC_LABELS = {
 for _lang in LANGUAGES:
     CODE_LABELS[_lang].update(_TEXT_CODE_LABELS[_lang])
     METRIC_LABELS[_lang].update(_TEXT_METRIC_LABELS[_lang])
+
+
+# The large-set page (report/html_scale.py): its words, in one block.
+_SCALE_STRINGS = {
+    "en": {
+        "scale_title": "The whole set",
+        "scale_note": "{n} clips are too many to list one by one in this page: the table below starts with the "
+                      "{k} with the most serious findings, with every detail; these charts and tables cover all "
+                      "{n}. Every clip's full record is in clips.parquet and clips.csv beside this file.",
+        "hist_quality": "Quality score", "hist_snr": "SNR", "hist_duration": "Duration",
+        "hist_quality_axis": "quality (0-100)", "hist_snr_axis": "SNR (dB)", "hist_duration_axis": "duration (s)",
+        "hist_clean": "no warning or error", "hist_warning": "worst: warning", "hist_error": "worst: error",
+        "hist_none": "Not measured on any clip.",
+        "scale_findings": "Findings across the set",
+        "scale_speakers": "Per speaker",
+        "col_finding": "Finding", "col_minutes": "Minutes", "col_share": "Share of clips",
+        "col_by_severity": "By severity", "col_show": "View", "col_flagged": "Flagged", "col_errors": "With an error",
+        "col_median_quality": "Median quality", "col_median_snr": "Median SNR (dB)",
+        "large_table_note": "The table holds the {k} clips with the most serious findings (worst first) of {n}.",
+        "index_loading": "The table holds the {k} clips with the most serious findings (worst first); the search "
+                         "index of all {n} clips is loading…",
+        "index_ready": "Search, filters and sorting cover all {n} clips. Clips outside the {k} worst show the "
+                       "numbers this page keeps; every measurement, message and hint is in clips.parquet and "
+                       "clips.csv.",
+        "index_budget": "The index of all {n} clips does not fit this page's size budget: search, filters and "
+                        "sorting cover the {k} worst clips. Find any other clip in clips.parquet or clips.csv.",
+        "index_unsupported": "This browser cannot unpack the index of all {n} clips: search, filters and sorting "
+                             "cover the {k} worst clips. Find any other clip in clips.parquet or clips.csv.",
+        "light_details": "This page keeps only these numbers for this clip; every measurement, message and hint "
+                         "is in clips.parquet and in row {row} of clips.csv.",
+        "voice_map_sampled": "{k} of {n} clips drawn: every outlier and mislabelled clip, the reference, and a "
+                             "random sample of the rest.",
+    },
+    "zh": {
+        "scale_title": "全部音频概览",
+        "scale_note": "共 {n} 条音频，无法在本页逐条列出：下表先列出问题最严重的 {k} 条（含全部详情）；"
+                      "这里的图表和统计表涵盖全部 {n} 条。每条音频的完整记录见同一文件夹中的 clips.parquet 和 clips.csv。",
+        "hist_quality": "质量分分布", "hist_snr": "信噪比分布", "hist_duration": "时长分布",
+        "hist_quality_axis": "质量分（0-100）", "hist_snr_axis": "信噪比（dB）", "hist_duration_axis": "时长（秒）",
+        "hist_clean": "无警告或错误", "hist_warning": "最严重：警告", "hist_error": "最严重：错误",
+        "hist_none": "没有音频测得此项。",
+        "scale_findings": "全部音频的问题统计",
+        "scale_speakers": "按说话人统计",
+        "col_finding": "问题", "col_minutes": "分钟", "col_share": "占比",
+        "col_by_severity": "按严重程度", "col_show": "查看", "col_flagged": "有问题", "col_errors": "有错误",
+        "col_median_quality": "质量分中位数", "col_median_snr": "信噪比中位数（dB）",
+        "large_table_note": "共 {n} 条音频，表格列出问题最严重的 {k} 条（最严重的在前）。",
+        "index_loading": "表格列出问题最严重的 {k} 条（最严重的在前）；全部 {n} 条的搜索索引正在加载……",
+        "index_ready": "搜索、筛选和排序已涵盖全部 {n} 条音频。最严重的 {k} 条之外的音频只显示本页保存的几项数值；"
+                       "全部测量值、问题说明和建议见 clips.parquet 和 clips.csv。",
+        "index_budget": "全部 {n} 条音频的索引超出本页的大小上限：搜索、筛选和排序只涵盖最严重的 {k} 条。"
+                        "其他音频请在 clips.parquet 或 clips.csv 中查找。",
+        "index_unsupported": "当前浏览器无法解压全部 {n} 条音频的索引：搜索、筛选和排序只涵盖最严重的 {k} 条。"
+                             "其他音频请在 clips.parquet 或 clips.csv 中查找。",
+        "light_details": "本页只保存了这条音频的这几项数值；全部测量值、问题说明和建议见 clips.parquet，"
+                         "以及 clips.csv 的第 {row} 行。",
+        "voice_map_sampled": "显示 {n} 条中的 {k} 条：全部离群和标错说话人的音频、参考音频，以及其余音频的随机抽样。",
+    },
+}
+for _lang in LANGUAGES:
+    STRINGS[_lang].update(_SCALE_STRINGS[_lang])

@@ -7,6 +7,9 @@
   var D = JSON.parse(document.getElementById("vx-data").textContent);
   mark("vx-data");
   var S = D.s;
+  // A large set (report/html_scale.py): D.clips holds the worst clips in full (each with its report index
+  // "ix"), the #vx-index element a compact index of every clip, unpacked once the page is shown.
+  var L = D.large || null;
   // plotly.js is embedded after this script: it can be run once the parser has read the whole page.
   var domReady = new Promise(function (resolve) {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", resolve);
@@ -61,9 +64,14 @@
   var tbody = table.tBodies[0];
   var headCells = Array.prototype.slice.call(table.tHead.rows[0].cells);
   var nCols = headCells.length;
-  var clips = D.clips;
   var SEV = {info: 0, warning: 1, error: 2};
-  clips.forEach(function (c, i) {
+  var nClips = L ? L.n : D.clips.length;
+  var clips = D.clips;                                    // clips[i]: the clip at report index i
+  if (L) {
+    clips = new Array(nClips);                            // filled in by the index (loadIndex)
+    D.clips.forEach(function (c) { clips[c.ix] = c; });
+  }
+  function prep(c, i) {
     var worst = -1, sevs = {}, codes = {};
     c.f.forEach(function (f) {
       if (f[1] in SEV) { sevs[f[1]] = true; worst = Math.max(worst, SEV[f[1]]); }
@@ -84,8 +92,10 @@
       bw: typeof c.m.bandwidth_hz === "number" ? c.m.bandwidth_hz : null,
       sev: worst < 0 ? 0 : (worst + 1) * 100 + c.f.length
     };
-  });
-  var order = clips.map(function (c) { return c.i; });   // current sort order
+  }
+  clips.forEach(prep);
+  // Current sort order: report order; in a large set the worst first, as the page chose its full rows.
+  var order = L ? D.clips.map(function (c) { return c.ix; }) : clips.map(function (c) { return c.i; });
   var view = order.slice();                               // current sort order, filtered
   var limit = PAGE_ROWS;
   var openRows = {};
@@ -131,9 +141,10 @@
       var div = tr.querySelector(".clip-plot");
       if (div) drawClip(div, +tr.getAttribute("data-for"));
     });
-    fCount.textContent = fmt(S.showing, {shown: shown, matching: view.length, total: clips.length});
+    fCount.textContent = fmt(S.showing, {shown: shown, matching: view.length, total: nClips});
     var left = view.length - shown;
     moreBtn.hidden = allBtn.hidden = left <= 0;
+    if (L && view.length > L.showAllMax) allBtn.hidden = true;  // not hundreds of thousands of rows at once
     moreBtn.textContent = fmt(S.show_more_rows, {n: Math.min(PAGE_ROWS, left)});
     allBtn.textContent = fmt(S.show_all_rows, {n: view.length});
   }
@@ -204,7 +215,7 @@
 
   // -------------------------------------------------------------------------------------------- details
   function detailsHTML(i) {
-    var c = D.clips[i];
+    var c = clips[i];
     var left = "<h4>" + esc(S.details_findings) + "</h4>";
     if (c.f.length) {
       left += "<ul>" + c.f.map(function (f) {
@@ -231,7 +242,8 @@
     }).join("") + "</table>";
     var plot;
     var key = String(i);
-    if (D.pics[key]) plot = '<div class="clip-plot"></div>';
+    if (c.light) plot = '<p class="small light-note">' + esc(fmt(S.light_details, {row: i + 1})) + "</p>";
+    else if (D.pics[key]) plot = '<div class="clip-plot"></div>';
     else if (D.picState[key] === "capped") plot = '<p class="small">' + esc(fmt(S.no_plot_capped, {n: D.cap})) + "</p>";
     else if (D.picState[key] === "long") plot = '<p class="small">' + esc(fmt(S.no_plot_long, {n: D.maxPictureMinutes})) + "</p>";
     else if (D.picState[key] === "unreadable") plot = '<p class="small">' + esc(S.no_plot_unreadable) + "</p>";
@@ -300,6 +312,10 @@
 
   function openClip(i) {
     // Show that one clip: filter the table to its path, open its details, bring it into view.
+    if (!clips[i]) {  // a large set's clip outside the full rows: open it once the index is in
+      indexLoaded.then(function (ok) { if (ok && clips[i]) openClip(i); });
+      return;
+    }
     resetFilters(true);
     openRows[i] = true;
     fPath.value = clips[i].p;
@@ -318,6 +334,14 @@
       fCode.value = show.getAttribute("data-code");
       applyFilters();
       table.scrollIntoView({behavior: "smooth", block: "start"});
+      return;
+    }
+    var showSpeaker = ev.target.closest("button.show-speaker");
+    if (showSpeaker && fSpeaker) {
+      resetFilters(true);
+      fSpeaker.value = showSpeaker.getAttribute("data-speaker");
+      applyFilters();
+      table.scrollIntoView({behavior: "smooth", block: "start"});
     }
   });
 
@@ -331,7 +355,7 @@
       div.innerHTML = '<p class="small">' + esc(S.plot_error) + "</p>";
       return;
     }
-    var codes = D.clips[i].f.map(function (f) { return f[0]; });
+    var codes = clips[i].f.map(function (f) { return f[0]; });
     domReady.then(function () {
       if (!ensurePlotly()) throw new Error("plotly.js did not load");
       return window.VoxauditPlots.drawClipPicture(div, p, {strings: S, codes: codes});
@@ -354,7 +378,7 @@
     var frag = document.createDocumentFragment();
     var end = Math.min(D.gallery.length, shownCards + PAGE);
     for (var k = shownCards; k < end; k++) {
-      var i = D.gallery[k], c = D.clips[i];
+      var i = D.gallery[k], c = clips[i];
       var card = document.createElement("div");
       card.className = "gcard";
       var path = c.p;
@@ -372,6 +396,73 @@
     galleryMore.hidden = left <= 0;
     galleryMore.textContent = fmt(S.show_more, {n: Math.min(PAGE, left)});
   }
+
+  // ------------------------------------------------------------------------- a large set's index
+  // Every clip's path and a few numbers (html_scale.index_data), deflated: unpacked after the page is
+  // shown; then search, filters and sorting cover every clip, and a clip outside the full rows opens a
+  // row with those numbers.
+  var largeNote = document.getElementById("large-note");
+  function setNote(key) { if (largeNote) largeNote.textContent = fmt(S[key], {n: nClips, k: L.k}); }
+  function encPath(p) { return p.split("/").map(encodeURIComponent).join("/"); }
+  var SEV_NAMES = ["info", "warning", "error", ""];
+  function lightClip(X, i, outlier) {
+    var c = {p: X.p[i], q: X.q[i] === null ? null : X.q[i] / 10, m: {}, light: true, h: null, hm: null,
+      f: X.f[i].map(function (v) { return [X.codes[v >> 2], SEV_NAMES[v & 3], "", ""]; })};
+    if (X.d[i] !== null) c.m.duration_s = X.d[i] / 100;
+    if (X.snr[i] !== null) c.m.snr_db = X.snr[i] / 10;
+    if (X.bw[i] !== null) c.m.bandwidth_hz = X.bw[i];
+    var hx = X.hx[i];
+    if (hx === undefined) { if (X.hd) c.h = X.hb + encPath(c.p); else c.hm = "missing_file"; }
+    else if (typeof hx === "string") c.h = hx;
+    else c.hm = hx === 1 ? "empty_file" : "missing_file";
+    if (X.sim) {
+      c.id = {outlier: !!outlier[i]};
+      if (X.sim[i] !== null) c.id.similarity = X.sim[i] / 10000;
+      if (X.cl[i] !== null) c.id.cluster = X.cl[i];
+    }
+    if (X.spk && X.spk[i] >= 0) c.speaker = X.spkNames[X.spk[i]];
+    return c;
+  }
+  function worstFirst(a, b) {
+    // The page's own order for a large set: worst severity, then lowest quality, then report order.
+    var ca = clips[a], cb = clips[b];
+    var wa = ca.worst === null ? -1 : SEV[ca.worst], wb = cb.worst === null ? -1 : SEV[cb.worst];
+    if (wa !== wb) return wb - wa;
+    var qa = ca.q === null ? Infinity : ca.q, qb = cb.q === null ? Infinity : cb.q;
+    if (qa !== qb) return qa < qb ? -1 : 1;
+    return a - b;
+  }
+  function loadIndex() {
+    if (!L) return Promise.resolve(false);
+    var el = document.getElementById("vx-index");
+    if (L.index !== "ok" || !el) { setNote("index_budget"); return Promise.resolve(false); }
+    if (typeof DecompressionStream === "undefined" || typeof TextDecoder === "undefined") {
+      setNote("index_unsupported");
+      return Promise.resolve(false);
+    }
+    setNote("index_loading");
+    var P = window.VoxauditPlots;
+    return P.inflate(P.bytesOf(el.textContent)).then(function (bytes) {
+      var X = JSON.parse(new TextDecoder().decode(bytes));
+      var outlier = new Uint8Array(nClips);
+      (X.o || []).forEach(function (i) { outlier[i] = 1; });
+      for (var i = 0; i < nClips; i++) {
+        if (!clips[i]) { clips[i] = lightClip(X, i, outlier); prep(clips[i], i); }
+      }
+      order = new Array(nClips);
+      for (var k = 0; k < nClips; k++) order[k] = k;
+      if (sortKey !== null) sortBy(sortKey, sortDir);
+      else { order.sort(worstFirst); applyFilters(true); }
+      setNote("index_ready");
+      mark("vx-index");
+      return true;
+    }).catch(function (err) {
+      setNote("index_unsupported");
+      if (window.console) console.warn("voxaudit: the clip index could not be read", err);
+      return false;
+    });
+  }
+  var indexLoaded = new Promise(function (resolve) { loadIndex.resolve = resolve; });
 
   // --------------------------------------------------------------------------------- set-level figures
   function drawFigure(id, fig) {
@@ -403,8 +494,16 @@
       else setTimeout(resolve, 0);
     });
   }).then(function () {
+    // A large set's index first (it makes search complete; the charts only add pictures), then the charts.
+    return loadIndex().then(function (ok) {
+      loadIndex.resolve(ok);
+      if (L) document.body.setAttribute("data-index", ok ? "1" : "0");
+    });
+  }).then(function () {
+    var scale = D.figs.scale || {};
     return Promise.all([drawFigure("voice-map", D.figs.map), drawFigure("similarity-hist", D.figs.hist),
-                        drawFigure("speaker-heatmap", D.figs.speakers)]);
+                        drawFigure("speaker-heatmap", D.figs.speakers)].concat(
+      Object.keys(scale).map(function (id) { return drawFigure(id, scale[id]); })));
   }).catch(function (err) {
     if (window.console) console.warn("voxaudit: chart failed", err);
   }).then(function () {
