@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from voxaudit.cli import app
+from voxaudit.report import load_report
 
 pytestmark = pytest.mark.speech
 
@@ -55,7 +56,7 @@ def mixed(by_speaker, tmp_path_factory):
     out = root / "out"
     result = _run(listing, "--out", out, "--encoder", "ge2e", "--select-minutes", "0.5", "--save-embeddings")
     assert result.exit_code == 0, result.output
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report = load_report(out)
     return {"report": report, "out": out, "lines": lines, "paths": paths}
 
 
@@ -126,7 +127,7 @@ def test_new_takes_judged_against_the_saved_profile(mixed, by_speaker, tmp_path)
     result = _run(*new, "--out", tmp_path / "new", "--encoder", "ge2e",
                   "--profile", mixed["out"] / "profile.json")
     assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "new" / "report.json").read_text(encoding="utf-8"))
+    report = load_report(tmp_path / "new")
     # 4 clips: too few to judge on their own, but judged against the profile.
     assert report["summary"]["judged_against"] == "profile"
     assert "identity_too_small" not in report["summary"]
@@ -137,7 +138,7 @@ def test_new_takes_judged_against_the_saved_profile(mixed, by_speaker, tmp_path)
 def test_too_small_set_says_so(by_speaker, tmp_path):
     result = _run(*by_speaker[MAIN][:2], by_speaker["lj"][0], "--out", tmp_path, "--encoder", "ge2e")
     assert result.exit_code == 0, result.output
-    summary = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["summary"]
+    summary = load_report(tmp_path)["summary"]
     assert summary["identity_too_small"] == "too few clips to judge: 3 < 5"
     assert summary["consistent"] is None and summary["n_voices"] is None
     assert not (tmp_path / "profile.json").exists()
@@ -150,7 +151,7 @@ def test_auto_falls_back_to_ge2e_with_a_notice(by_speaker, tmp_path):
     assert result.exit_code == 0, result.output
     notes = [line for line in result.output.splitlines() if "using ge2e" in line]
     assert len(notes) == 1
-    summary = json.loads((tmp_path / "o" / "report.json").read_text(encoding="utf-8"))["summary"]
+    summary = load_report(tmp_path / "o")["summary"]
     assert summary["encoder"] == "ge2e"
 
 
@@ -178,7 +179,7 @@ def test_ecapa_path_end_to_end(by_speaker, mixed, tmp_path, monkeypatch):
     monkeypatch.setenv("VOXAUDIT_MODEL_DIR", str(folder))  # found through the environment variable
     result = _run(*by_speaker[MAIN][:6], "--out", tmp_path, "--save-embeddings")  # --encoder auto
     assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    report = load_report(tmp_path)
     assert report["summary"]["encoder"] == "ecapa"
     assert report["summary"]["encoder_weights_sha256"] == sha
     assert all(c["identity"] is not None for c in report["clips"])
@@ -203,7 +204,7 @@ def test_a_folder_of_two_voices_says_so_in_every_output(by_speaker, tmp_path):
     result = CliRunner().invoke(app, ["scan", str(folder), "--out", str(out), "--encoder", "ge2e", "--jobs", "1",
                                       "--lang", "en"])
     assert result.exit_code == 0, result.output
-    summary = json.loads((out / "report.json").read_text(encoding="utf-8"))["summary"]
+    summary = load_report(out)["summary"]
     assert summary["n_voices"] == 2 and summary["consistent"] is False
     voices = summary["voices"]
     assert [v["voice"] for v in voices] == ["A", "B"] and [v["n_clips"] for v in voices] == [8, 8]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from voxaudit.cli import app
 from voxaudit.config import load_config
 from voxaudit.model import ClipSource
 from voxaudit.pipeline import ScanOptions, process_clip, scan
+from voxaudit.report import load_report
 
 from synth import add_noise_at_snr, natural_speech, voiced_speech, white_noise
 
@@ -136,7 +136,7 @@ def test_cli_scan_bad_inputs_per_clip_errors_and_outputs(tmp_path, jobs):
                                       "--lang", "en", "--no-html"])
     assert result.exit_code == 0, result.output
     assert _digest(data) == before, "input files were modified"
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report = load_report(out)
     assert report["schema"] == 1 and report["tool"]["name"] == "voxaudit"
     by_path = {c["path"]: c for c in report["clips"]}
     assert set(by_path) == set(expected)

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from voxaudit.cli import app
+from voxaudit.report import load_report
 from voxaudit.speaker.speakers import analyse_speakers
 
 pytestmark = [pytest.mark.speech, pytest.mark.slow]
@@ -47,7 +48,7 @@ def scan(*args) -> dict:
                                       "--lang", "en"])
     assert result.exit_code == 0, result.output
     out = Path(args[args.index("--out") + 1])
-    return json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return load_report(out)
 
 
 def write_list(path: Path, entries) -> Path:

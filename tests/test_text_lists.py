@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from synth import natural_speech  # noqa: E402
 from voxaudit.cli import app as cli_app  # noqa: E402
+from voxaudit.report import load_report  # noqa: E402
 from voxaudit.serve import create_app  # noqa: E402
 from voxaudit.text.script import choose_script, write_script  # noqa: E402
 
@@ -43,9 +44,7 @@ def test_folder_scan_with_list_lang_says_clips_have_no_text(tmp_path):
     # Never a line GPT-SoVITS would reject: each clip is a comment naming what is missing, then the line.
     assert len(keep) == 2 and all(line.startswith("# no text (run ASR or record from a script): ") for line in keep)
     assert all(line.endswith("|voice|ZH|") for line in keep)
-    import json
-
-    summary = json.loads((out / "report.json").read_text(encoding="utf-8"))["summary"]
+    summary = load_report(out)["summary"]
     assert summary["text"] == {"n_with_text": 0, "n_without_text": 2}
     bad = CliRunner().invoke(cli_app, ["scan", str(folder), "--out", str(out), "--no-identity", "--list-lang", "FR"])
     assert bad.exit_code == 2 and "FR" in bad.output

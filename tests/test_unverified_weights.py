@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from voxaudit.cli import app
+from voxaudit.report import load_report
 from voxaudit.speaker.weights import (
     CALIBRATION_APPLIES, CALIBRATION_NOT_APPLICABLE, calibration_status, file_sha256, ge2e_weights_path,
     published_sha256, weights_published,
@@ -78,7 +79,7 @@ def test_unverified_weights_end_to_end(by_speaker, random_ecapa, tmp_path):
     assert f"(sha256 {sha})" in words
     assert f"the ecapa identity calibration does not apply: these weights are not the published model " \
            f"(sha256 {sha[:12]}…" in words
-    summary = json.loads((out / "report.json").read_text(encoding="utf-8"))["summary"]
+    summary = load_report(out)["summary"]
     assert summary["encoder"] == "ecapa" and summary["encoder_weights_sha256"] == sha
     assert summary["encoder_weights_verified"] is False
     assert summary["identity_calibration"] == "not applicable: unverified weights"
@@ -95,7 +96,7 @@ def test_unverified_weights_end_to_end(by_speaker, random_ecapa, tmp_path):
     result = _scan(*by_speaker[MAIN][8:10], by_speaker[OTHER][0], "--out", later, "--encoder", "ecapa",
                    "--model-dir", folder, "--unverified-weights", "--profile", out / "profile.json", "--no-html")
     assert result.exit_code == 0, result.output
-    report = json.loads((later / "report.json").read_text(encoding="utf-8"))
+    report = load_report(later)
     assert report["summary"]["judged_against"] == "profile"
     assert report["summary"]["encoder_weights_sha256"] == sha
     assert all(c["identity"] is not None and c["identity"]["similarity"] is not None for c in report["clips"])
@@ -108,7 +109,7 @@ def test_unverified_weights_end_to_end(by_speaker, random_ecapa, tmp_path):
 def test_published_ge2e_weights_say_the_calibration_applies(by_speaker, tmp_path):
     result = _scan(*by_speaker[MAIN][:5], "--out", tmp_path, "--encoder", "ge2e", "--no-html")
     assert result.exit_code == 0, result.output
-    summary = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["summary"]
+    summary = load_report(tmp_path)["summary"]
     assert summary["encoder_weights_verified"] is True and summary["identity_calibration"] == "applies"
     assert "calibration does not apply" not in result.output
     assert json.loads((tmp_path / "profile.json").read_text(encoding="utf-8"))["weights_verified"] is True

@@ -292,7 +292,7 @@ def create_app(project_dir: str | os.PathLike, *, lang: str = "en", config: Opti
 
     @app.get("/report/{name}", tags=["report"], responses={404: {"model": Problem}},
              summary="Download an export: report.json, report.html, keep.list, rejected.list, clips.csv, "
-                     "profile.json")
+                     "profile.json (and clips.parquet, which report.json points to above 20,000 takes)")
     async def export_file(name: str, lang: Optional[str] = Lang, download: bool = False):
         if name not in EXPORTS:
             return problem(404, "not_found", f"no such export; choose one of {sorted(EXPORTS)}")

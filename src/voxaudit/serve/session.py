@@ -47,7 +47,9 @@ DEFAULT_MAX_UPLOAD_BYTES = 100 * 1000 * 1000
 # Exports the page may download, and their media types.
 EXPORTS = {"report.json": "application/json", "report.html": "text/html; charset=utf-8",
            "keep.list": "text/plain; charset=utf-8", "rejected.list": "text/plain; charset=utf-8",
-           "clips.csv": "text/csv; charset=utf-8", "profile.json": "application/json"}
+           "clips.csv": "text/csv; charset=utf-8", "profile.json": "application/json",
+           # Only for a session of more than 20,000 takes (report/clips_table.py): report.json points to it.
+           "clips.parquet": "application/vnd.apache.parquet"}
 
 # -- the encoder: one per server process ---------------------------------------------------------------
 
