@@ -50,13 +50,13 @@ from ..errors import ParameterError
 from ..io import atomic_path, write_json_atomic
 
 # Above this many clips report.json points to clips.parquet instead of inlining every clip. A clip
-# record is about 2 kB of JSON with identity (1.6 kB without: 339 real clips of ../shared/speech
-# average 1,593 bytes), so 20,000 clips make a report.json of about 40 MB; Python's json.load takes
-# about 0.5 s and 0.5 GB for that, and a text editor or a browser's JSON viewer still opens it. Past it
-# the file only grows (400 MB at 200,000 clips, several GB of Python objects to load), while
-# clips.parquet at 200,000 clips is a few tens of MB and reads one column at a time. 20,000 clips of 5 s
-# are about 28 hours: every voice-cloning set of one or a few speakers stays below, so nothing changes
-# for them; a corpus audit goes above. Tests lower it with the ``inline_clips_max`` argument.
+# record is about 1.6 kB of report.json (339 real clips of ../shared/speech without identity: 1,593
+# bytes each; scripts/bench_html.py's realistic records with identity: 316 MB for 200,000), so 20,000
+# clips make a report.json of about 32 MB, which json.load reads in about a second and a text editor
+# or a browser's JSON viewer still opens. Past it the file only grows, while clips.parquet holds the
+# same 200,000 records in 23.9 MB and reads one column at a time. 20,000 clips of 5 s are about 28
+# hours: every voice-cloning set of one or a few speakers stays below, so nothing changes for them; a
+# corpus audit goes above. Tests lower it with the ``inline_clips_max`` argument.
 INLINE_CLIPS_MAX = 20_000
 
 TABLE_FILE = "clips.parquet"

@@ -14,7 +14,7 @@ it would not stay usable (about 1 kB of embedded data a clip: 190 MB at 200,000 
   histogram and the speaker heat map of the identity sections already cover every clip;
 - **a compact index of every clip** (:func:`encode_index`): path, quality, duration, SNR, bandwidth,
   similarity, voice group, outlier mark, speaker, finding codes with their severity and the audio link,
-  as deflated JSON in base64 (about 15-20 bytes a clip), unpacked by the page's script once the verdict
+  as deflated JSON in base64 (about 12 bytes a clip), unpacked by the page's script once the verdict
   and the table are on screen; search by path, the filters and sorting then cover every clip, and a clip
   outside the worst opens a row with those numbers and a pointer to its row of clips.csv / clips.parquet.
   Past :data:`HTML_INDEX_MAX_BYTES` the index is left out and the page says so;
@@ -44,14 +44,14 @@ import numpy as np
 # grows by about 1 kB a clip from there (scripts/bench_html.py, Chromium, 2 cores). Below it the page is
 # exactly what it always was.
 HTML_ALL_ROWS_MAX = 10_000
-# Clips embedded in full in a large page: the worst first. A full record is about 1.1 kB of page, so
-# 3,000 of them are about 3.5 MB, parsed in well under 0.1 s; a set with more flagged clips than this has
-# a problem a person fixes by its finding code (the aggregated tables), not clip by clip.
+# Clips embedded in full in a large page: the worst first. A full record is about 1.5 kB of page (3,005
+# of them: 4.4 MB in scripts/bench_html.py's 200,000-clip page); a set with more flagged clips than
+# this has a problem a person fixes by its finding code (the aggregated tables), not clip by clip.
 HTML_DETAIL_ROWS = 3_000
-# The most base64 text the index of every clip may take in the page. The index costs about 15-20 bytes a
-# clip (200,000 clips: about 3.5 MB), so this budget keeps every clip searchable up to about 800,000 clips
-# while the page stays under about 25 MB (plotly.js 4.6 MB, the full rows, the pictures of 400 flagged
-# clips at about 10 kB each).
+# The most base64 text the index of every clip may take in the page. The index costs about 12 bytes a
+# clip (scripts/bench_html.py, 200,000 clips: 2.3 MB; real paths compress less than its regular ones),
+# so this budget keeps every clip searchable up to about a million clips while the page stays under
+# about 30 MB (plotly.js 4.8 MB, the full rows 4.4 MB, the pictures of 400 flagged clips 3.8 MB).
 HTML_INDEX_MAX_BYTES = 16_000_000
 # Most clips drawn on the voice map of a large set (plotly draws each as an SVG marker: 5,000 take about
 # a second, 20,000 several).
