@@ -82,6 +82,9 @@ def scan(
                                                     help="Write OUT/keep.list with the best clips up to M minutes."),
     save_embeddings: bool = typer.Option(False, "--save-embeddings", help="Write OUT/embeddings.npz."),
     html: bool = typer.Option(True, "--html/--no-html", help="Write OUT/report.html."),
+    mos: bool = typer.Option(False, "--mos", help="Also rate every clip with DNSMOS P.835 (dnsmos_sig/bak/ovrl, "
+                                                  "finding low_mos); needs voxaudit[mos]; several times the CPU "
+                                                  "of the other signal measures."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ):
     """Measure every clip, judge it, check that the set is one voice, and write the reports."""
@@ -91,8 +94,11 @@ def scan(
 
     language = lang.value if lang else default_language()
     try:
+        thresholds = load_config(config)
+        if mos:
+            thresholds.enable("low_mos")
         options = ScanOptions(
-            jobs=jobs, config=load_config(config), lang=language, identity=identity, encoder=encoder.value,
+            jobs=jobs, config=thresholds, lang=language, identity=identity, encoder=encoder.value,
             model_dir=str(model_dir) if model_dir else None, device=device, batch_size=batch_size,
             half=True if half else precision.value,
             cache_path=str(cache) if cache else str(out / "embeddings.sqlite"),

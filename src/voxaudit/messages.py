@@ -58,6 +58,10 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "speaker_mismatch": ("voice does not match the set: {reason}",
                              "check that this take is the same speaker, microphone and distance; drop it or "
                              "re-record it"),
+        "low_mos": ("DNSMOS overall quality {value:.2f} is under {threshold:g} (voice {dnsmos_sig:.2f}, "
+                    "background {dnsmos_bak:.2f})",
+                    "listeners would rate this clip poorly: re-record it in a quiet room with a good microphone, "
+                    "or drop it"),
     },
     "zh": {
         "unreadable": ("无法读取文件：{detail}", "请重新导出为 16 或 24 位 WAV，并检查文件是否完整"),
@@ -93,6 +97,30 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
                      "音频会让模型学到金属感、空洞的伪影和死寂的停顿"),
         "speaker_mismatch": ("音色与整体不一致：{reason}",
                              "确认这条是同一说话人、同一麦克风和距离；删除或重录"),
+        "low_mos": ("DNSMOS 总体质量 {value:.2f} 低于 {threshold:g}（语音 {dnsmos_sig:.2f}，背景 {dnsmos_bak:.2f}）",
+                    "听感评分会很低：在安静的房间用好的麦克风重录，或删除这条"),
+    },
+}
+
+# Hints for a finding whose measurements point to a particular cause (findings.py decides which):
+# ``(code, cause) -> hint``. A finding without a listed cause keeps the hint above.
+HINT_VARIANTS: dict[str, dict[tuple[str, str], str]] = {
+    "en": {
+        ("low_mos", "background"): "listeners would mark down the background: turn off fans and air "
+                                   "conditioning, record in a quieter room; don't denoise afterwards",
+        ("low_mos", "voice"): "listeners would mark down the voice itself (distortion from a denoiser, gate, "
+                              "codec, clipping or a room's echo): use the raw recording from a good microphone "
+                              "in a dry room",
+        ("low_snr", "agc"): "the noise swells in the pauses because automatic gain control (AGC) raises the "
+                            "gain there: turn AGC off and set a fixed gain first; then, if noise remains, "
+                            "record in a quieter room",
+    },
+    "zh": {
+        ("low_mos", "background"): "背景噪声会被听感打低分：关掉风扇和空调，换更安静的房间录音；不要事后降噪",
+        ("low_mos", "voice"): "语音本身会被听感打低分（降噪、噪声门、编码、削波或房间回声造成的失真）："
+                              "请在不回响的房间用好的麦克风录音并使用原始录音",
+        ("low_snr", "agc"): "停顿处噪声变大是因为自动增益控制（AGC）在停顿时提高了增益：先关闭 AGC、使用固定增益；"
+                            "若仍有噪声，再换更安静的房间",
     },
 }
 
@@ -176,10 +204,14 @@ class _Default(dict):
         return float("nan")
 
 
-def render(code: str, lang: str, **fields) -> tuple[str, str]:
-    """The ``(message, hint)`` of a finding code in ``lang``."""
+def render(code: str, lang: str, *, cause: str | None = None, **fields) -> tuple[str, str]:
+    """The ``(message, hint)`` of a finding code in ``lang``; ``cause`` picks a hint from
+    ``HINT_VARIANTS`` where one is listed."""
     table = MESSAGES.get(lang, MESSAGES["en"])
     template, hint = table.get(code) or MESSAGES["en"].get(code) or ("{code}", "")
+    if cause is not None:
+        variants = HINT_VARIANTS.get(lang, HINT_VARIANTS["en"])
+        hint = variants.get((code, cause)) or HINT_VARIANTS["en"].get((code, cause)) or hint
     values = _Default({k: v for k, v in fields.items() if v is not None})
     values.setdefault("code", code)
     try:

@@ -134,7 +134,7 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
                "channels": audio.channels}
     if audio.subtype:
         metrics["sample_format"] = audio.subtype
-    metrics.update(measure_signal(audio.samples, sample_rate=audio.sample_rate))
+    metrics.update(measure_signal(audio.samples, sample_rate=audio.sample_rate, mos=config.mos))
     result.metrics = _round_metrics(metrics)
     result.notes = list(audio.notes)
     result.findings = judge_metrics(result.metrics, config, lang=lang)
@@ -280,6 +280,10 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     ScanResult
     """
     options = options or ScanOptions()
+    if options.config.mos:
+        from .signal.mos import check_available
+
+        check_available()  # a missing onnxruntime/speechmos is a usage error, not 339 broken clips
     discovery = discover(inputs)
     sources = discovery.clips
     jobs = options.jobs or default_jobs()

@@ -8,7 +8,8 @@ returning plain numbers (float, int or None where a value cannot be measured) un
 their unit. Detectors never print, never read files and never decide severity: ``findings.py`` does that
 against the thresholds table in ``voxaudit.config``.
 
-``measure_signal`` runs them all and merges their dictionaries.
+``measure_signal`` runs them all and merges their dictionaries; with ``mos=True`` it adds DNSMOS P.835
+(:mod:`voxaudit.signal.mos`, a learned rating that costs more than everything else together).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ MEASURES = (
 __all__ = ["measure_signal", "speech_activity", "SpeechActivity", "MEASURES"]
 
 
-def measure_signal(samples: np.ndarray, *, sample_rate: int) -> dict:
+def measure_signal(samples: np.ndarray, *, sample_rate: int, mos: bool = False) -> dict:
     """Run every signal measure on a mono clip.
 
     Parameters
@@ -48,6 +49,8 @@ def measure_signal(samples: np.ndarray, *, sample_rate: int) -> dict:
         Mono float32 samples, full scale 1.0, finite.
     sample_rate : int
         Sample rate in Hz (the clip's native rate).
+    mos : bool
+        Also rate the clip with DNSMOS P.835 (``dnsmos_sig``, ``dnsmos_bak``, ``dnsmos_ovrl``).
 
     Returns
     -------
@@ -59,4 +62,8 @@ def measure_signal(samples: np.ndarray, *, sample_rate: int) -> dict:
     metrics: dict = {}
     for measure in MEASURES:
         metrics.update(measure(x, sample_rate=sample_rate, activity=activity))
+    if mos:
+        from .mos import measure_mos
+
+        metrics.update(measure_mos(x, sample_rate=sample_rate, activity=activity))
     return metrics

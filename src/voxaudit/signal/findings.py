@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from ..config import Config, Rule
+from ..config import MOS_TYPICAL_BAK, MOS_TYPICAL_SIG, Config, Rule
 from ..messages import denoise_evidence, render
 from ..model import Finding
 from .denoise import GATE_DROP_DB
@@ -34,8 +34,10 @@ def judge_rule(rule: Rule, metrics: dict) -> Optional[tuple[str, float, float]]:
 
 
 def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional[str] = None,
-                 value: Optional[float] = None, threshold: Optional[float] = None, **context) -> Finding:
-    """Build a finding with its message and hint rendered in ``lang``."""
+                 value: Optional[float] = None, threshold: Optional[float] = None,
+                 cause: Optional[str] = None, **context) -> Finding:
+    """Build a finding with its message and hint rendered in ``lang`` (the hint for ``cause`` where
+    one is listed)."""
     fields = dict(context)
     fields.update(value=value, threshold=threshold)
     if value is not None:
@@ -45,24 +47,40 @@ def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional
         fields.setdefault("threshold_percent", 100.0 * threshold)
     if code == "denoised":
         fields.setdefault("evidence", denoise_evidence(lang, gate_drop_db=GATE_DROP_DB, **context))
-    message, hint = render(code, lang, **fields)
+    message, hint = render(code, lang, cause=cause, **fields)
     return Finding(code=code, severity=severity, message=message, hint=hint, metric=metric,
                    value=None if value is None else round(float(value), 6),
                    threshold=None if threshold is None else float(threshold))
 
 
+def cause_of(code: str, metrics: dict, fired: set[str]) -> Optional[str]:
+    """The cause the measurements point to for a finding, where its hint depends on it (see
+    ``messages.HINT_VARIANTS``): ``low_mos`` -> ``"background"`` or ``"voice"`` (the DNSMOS rating
+    further below its typical clean value); ``low_snr`` -> ``"agc"`` when AGC pumping fired too (the
+    noise in the pauses is the gain control's doing, not only the room's)."""
+    if code == "low_mos":
+        sig, bak = metrics.get("dnsmos_sig"), metrics.get("dnsmos_bak")
+        if isinstance(sig, (int, float)) and isinstance(bak, (int, float)):
+            return "background" if MOS_TYPICAL_BAK - bak > MOS_TYPICAL_SIG - sig else "voice"
+    if code == "low_snr" and "agc_pumping" in fired:
+        return "agc"
+    return None
+
+
 def judge_metrics(metrics: dict, config: Config, *, lang: str = "en") -> list[Finding]:
     """Every finding the thresholds table raises on one clip's metrics, worst first."""
-    findings = []
+    verdicts = []
     for code, rule in config.rules.items():
         if not rule.enabled:
             continue
         verdict = judge_rule(rule, metrics)
-        if verdict is None:
-            continue
-        severity, value, threshold = verdict
+        if verdict is not None:
+            verdicts.append((code, rule, verdict))
+    fired = {code for code, _, _ in verdicts}
+    findings = []
+    for code, rule, (severity, value, threshold) in verdicts:
         findings.append(make_finding(code, severity, lang=lang, metric=rule.metric, value=value,
-                                     threshold=threshold, **metrics))
+                                     threshold=threshold, cause=cause_of(code, metrics, fired), **metrics))
     findings.sort(key=lambda f: f.severity != "error")
     return findings
 
