@@ -77,8 +77,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("reverb", "rt60_s", "above", warning=0.5, error=0.9, unit="s"),
     # Calibrated: clean sources 0 (p95 0); LibriVox takes with audible pops 1-12.
     Rule("plosive", "plosive_count", "above", warning=0, error=3),
-    # Calibrated: natural clips -4..+3 dB (max 5.1, vctk); a 12-20 dB/s AGC over 1 s pauses > 7 dB.
-    Rule("agc_pumping", "agc_pumping_db", "above", warning=6.0, error=10.0, unit="dB"),
+    # Calibrated (signal/agc.py maps its two signs so 0.5 and 0.75 mean the same evidence): the floor's
+    # rise through pauses, natural clips -4..+3 dB (max 5.1, vctk), a 12-20 dB/s AGC over 1 s pauses
+    # > 7 dB (0.5 at 6 dB, 0.75 at 10 dB); the gain dip under loud speech, natural clips <= -2.1 dB
+    # (score <= 0.18), pedalboard compressor chains with make-up gain 0.9-6.8 dB (0.5 at 0.5 dB, 0.75 at
+    # 2.5 dB).
+    Rule("agc_pumping", "agc_score", "above", warning=0.5, error=0.75),
     # Calibrated (signal/denoise.py maps its three signs so 0.5 and 0.75 mean the same evidence):
     # natural clips 0 (p95 <= 0.19; MP3 decodes up to 0.56); hard gates, 30 dB expanders and
     # noisereduce-style spectral gates 0.75-1 where they act between words; reverberant rooms < 0.75;

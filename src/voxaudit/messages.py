@@ -47,7 +47,8 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
                    "record in a smaller, furnished room or use a reflection filter; get closer to the mic"),
         "plosive": ("{value:.0f} plosive pop(s) (limit {threshold:g})",
                     "use a pop filter and speak slightly off-axis from the mic"),
-        "agc_pumping": ("the level is pumped by automatic gain control ({value:.1f} dB, limit {threshold:g} dB)",
+        "agc_pumping": ("the level is pumped by automatic gain control (score {value:.2f}, limit {threshold:g}): "
+                        "{evidence}",
                         "turn off automatic gain control (AGC) in the recorder, phone or OS sound settings; "
                         "set a fixed gain"),
         "denoised": ("signs of prior noise reduction or a noise gate (score {value:.2f}, limit {threshold:g}): "
@@ -90,7 +91,7 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "reverb": ("混响 RT60 约 {value:.2f} 秒（上限 {threshold:g} 秒）",
                    "换到较小、有家具的房间，或使用防反射罩；离麦克风近一些"),
         "plosive": ("{value:.0f} 处喷麦（上限 {threshold:g}）", "加防喷罩，嘴稍微偏离麦克风正面"),
-        "agc_pumping": ("电平被自动增益控制拉动（{value:.1f} dB，上限 {threshold:g} dB）",
+        "agc_pumping": ("电平被自动增益控制拉动（得分 {value:.2f}，上限 {threshold:g}）：{evidence}",
                         "在录音软件、手机或系统声音设置中关闭自动增益控制（AGC），使用固定增益"),
         "denoised": ("疑似做过降噪或噪声门处理（得分 {value:.2f}，上限 {threshold:g}）：{evidence}",
                      "请使用原始录音：关闭降噪、噪声门和“去除静音”处理，不要用数字静音拼接音频；降噪或门限处理过的"
@@ -194,6 +195,25 @@ def denoise_evidence(lang: str, *, digital_silence_ratio=None, floor_modulation_
     parts = [template.format(value) for template, value in
              ((dsr, digital_silence_ratio), (floor, floor_modulation_db), (holes, spectral_hole_ratio))
              if isinstance(value, (int, float)) and value == value]
+    return sep.join(parts)
+
+
+# The signs behind an ``agc_pumping`` finding (see signal/agc.py).
+AGC_EVIDENCE = {
+    "en": ("the noise floor sits {:.1f} dB lower under loud speech than in the pauses",
+           "the noise floor rises {:.1f} dB through the pauses", "; "),
+    "zh": ("响亮语音下的底噪比停顿处低 {:.1f} dB", "停顿中底噪上升 {:.1f} dB", "；"),
+}
+
+
+def agc_evidence(lang: str, *, agc_gain_dip_db=None, agc_pumping_db=None, **_) -> str:
+    """The measured signs of AGC as one phrase in ``lang``: a gain dip above 0 dB and a rise above 1 dB."""
+    dip, rise, sep = AGC_EVIDENCE.get(lang, AGC_EVIDENCE["en"])
+    parts = []
+    if isinstance(agc_gain_dip_db, (int, float)) and agc_gain_dip_db > 0:
+        parts.append(dip.format(agc_gain_dip_db))
+    if isinstance(agc_pumping_db, (int, float)) and agc_pumping_db > 1:
+        parts.append(rise.format(agc_pumping_db))
     return sep.join(parts)
 
 

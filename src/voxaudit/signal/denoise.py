@@ -51,6 +51,7 @@ as clean.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -143,6 +144,76 @@ def _third_octave_bands(freqs: np.ndarray, sample_rate: int) -> list[tuple[int, 
     return bands
 
 
+@dataclass
+class BandAnalysis:
+    """Third-octave band powers of a clip on the 16 kHz analysis grid (32 ms frames, 16 ms hop), shared by
+    the denoising and AGC measures (cached on the activity as ``"bands"``).
+
+    Attributes
+    ----------
+    band_db : np.ndarray
+        ``(frames, bands)`` band power in dB re full scale (a dead band reads ``DEAD_DB``).
+    speech : np.ndarray (bool)
+        The speech mask on this grid.
+    speech_bins : np.ndarray or None
+        ``(bins, frames)`` power spectra of the speech frames used for the hole count (thinned evenly
+        on long clips); None with fewer than ``MIN_FRAMES`` of them.
+    freqs : np.ndarray
+        Frequency of each FFT bin (Hz).
+    rate : int
+        The analysis rate (Hz).
+    window_sum : float
+        Sum of the analysis window (for :func:`_power_db`).
+    """
+
+    band_db: np.ndarray
+    speech: np.ndarray
+    speech_bins: Optional[np.ndarray]
+    freqs: np.ndarray
+    rate: int
+    window_sum: float
+
+
+def band_analysis(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity) -> BandAnalysis:
+    """The clip's :class:`BandAnalysis`, computed once per activity object (then cached)."""
+    cached = activity.cache.get("bands")
+    if cached is not None:
+        return cached
+    x = _check(samples, sample_rate)
+    y, rate = analysis_signal(x, sample_rate=sample_rate)
+    n = max(2, int(round(FRAME_S * rate)))
+    window_sum = float(np.hanning(n + 2)[1:-1].sum())
+    freqs = np.fft.rfftfreq(n, 1.0 / rate)
+    bands = _third_octave_bands(freqs, rate)
+    hop_s = max(1, int(round(HOP_S * rate))) / rate
+
+    n_frames = 1 + max(0, int(np.ceil((max(y.size, n) - n) / max(1, int(round(HOP_S * rate))))))
+    speech = _speech_on_grid(activity, n_frames, hop_s, FRAME_S)
+    # Frames for the hole count: the speech frames, thinned evenly on long clips.
+    speech_idx = np.flatnonzero(speech)
+    if speech_idx.size > MAX_HOLE_FRAMES:
+        speech_idx = speech_idx[np.linspace(0, speech_idx.size - 1, MAX_HOLE_FRAMES).round().astype(int)]
+    keep = np.zeros(n_frames, dtype=bool)
+    keep[speech_idx] = True
+
+    band_power = np.zeros((n_frames, len(bands)))
+    speech_bins = []
+    for start, power in stft_power(y, sample_rate=rate, frame_s=FRAME_S, hop_s=HOP_S):
+        stop = start + power.shape[0]
+        if bands:
+            band_power[start:stop] = np.stack([power[:, a:b].sum(axis=1) for a, b in bands], axis=1)
+        sel = keep[start:stop]
+        if sel.any():
+            speech_bins.append(power[sel])
+    band_db = np.maximum(_power_db(band_power, window_sum), DEAD_DB)
+    spec = None
+    if speech_bins and sum(b.shape[0] for b in speech_bins) >= MIN_FRAMES:
+        spec = np.ascontiguousarray(np.concatenate(speech_bins).T)
+    result = BandAnalysis(band_db, speech, spec, freqs, rate, window_sum)
+    activity.cache["bands"] = result
+    return result
+
+
 def measure_denoise(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity) -> dict:
     """Look for signs of prior noise reduction or noise gating.
 
@@ -173,40 +244,15 @@ def measure_denoise(samples: np.ndarray, *, sample_rate: int, activity: SpeechAc
         ``denoise_score`` : float or None
             0..1, the combined sign; None when none of the three could be measured.
     """
-    x = _check(samples, sample_rate)
+    _check(samples, sample_rate)
     dsr = digital_silence_ratio(activity)
-    y, rate = analysis_signal(x, sample_rate=sample_rate)
-    n = max(2, int(round(FRAME_S * rate)))
-    window_sum = float(np.hanning(n + 2)[1:-1].sum())
-    freqs = np.fft.rfftfreq(n, 1.0 / rate)
-    bands = _third_octave_bands(freqs, rate)
-    hop_s = max(1, int(round(HOP_S * rate))) / rate
-
-    n_frames = 1 + max(0, int(np.ceil((max(y.size, n) - n) / max(1, int(round(HOP_S * rate))))))
-    speech = _speech_on_grid(activity, n_frames, hop_s, FRAME_S)
-    # Frames for the hole count: the speech frames, thinned evenly on long clips.
-    speech_idx = np.flatnonzero(speech)
-    if speech_idx.size > MAX_HOLE_FRAMES:
-        speech_idx = speech_idx[np.linspace(0, speech_idx.size - 1, MAX_HOLE_FRAMES).round().astype(int)]
-    keep = np.zeros(n_frames, dtype=bool)
-    keep[speech_idx] = True
-
-    band_power = np.zeros((n_frames, len(bands)))
-    speech_bins = []
-    for start, power in stft_power(y, sample_rate=rate, frame_s=FRAME_S, hop_s=HOP_S):
-        stop = start + power.shape[0]
-        if bands:
-            band_power[start:stop] = np.stack([power[:, a:b].sum(axis=1) for a, b in bands], axis=1)
-        sel = keep[start:stop]
-        if sel.any():
-            speech_bins.append(power[sel])
-    band_db = _power_db(band_power, window_sum)
-    band_db = np.maximum(band_db, DEAD_DB)
+    analysis = band_analysis(samples, sample_rate=sample_rate, activity=activity)
+    band_db, speech, rate = analysis.band_db, analysis.speech, analysis.rate
 
     floor_mod: Optional[float] = None
     pause_drop: Optional[float] = None
     pause = ~speech
-    if bands and speech.sum() >= MIN_FRAMES and pause.sum() >= MIN_FRAMES:
+    if band_db.shape[1] and speech.sum() >= MIN_FRAMES and pause.sum() >= MIN_FRAMES:
         speech_floor = np.percentile(band_db[speech], SPEECH_FLOOR_PERCENTILE, axis=0)
         pause_floor = np.percentile(band_db[pause], PAUSE_FLOOR_PERCENTILE, axis=0)
         diff = speech_floor - pause_floor
@@ -215,12 +261,13 @@ def measure_denoise(samples: np.ndarray, *, sample_rate: int, activity: SpeechAc
         pause_drop = _pause_drop_db(band_db[:, diff <= np.median(diff)], pause)
 
     hole_ratio: Optional[float] = None
-    if speech_bins and sum(b.shape[0] for b in speech_bins) >= MIN_FRAMES:
-        spec = np.ascontiguousarray(np.concatenate(speech_bins).T)
+    spec = analysis.speech_bins
+    if spec is not None:
         # Work on powers (the median commutes with the dB mapping): no logarithm of the whole array.
         middle = spec.shape[1] // 2
         content = np.partition(spec, middle, axis=1)[:, middle]
-        content_db = _power_db(content, window_sum)
+        content_db = _power_db(content, analysis.window_sum)
+        freqs = analysis.freqs
         usable = (content_db > CONTENT_DB) & (freqs >= BAND_LOW_HZ) & (freqs <= 0.45 * rate)
         if usable.any():
             depth = np.float32(10.0 ** (-HOLE_DEPTH_DB / 10.0))

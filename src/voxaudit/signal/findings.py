@@ -9,7 +9,7 @@ import math
 from typing import Optional
 
 from ..config import MOS_TYPICAL_BAK, MOS_TYPICAL_SIG, Config, Rule
-from ..messages import denoise_evidence, render
+from ..messages import agc_evidence, denoise_evidence, render
 from ..model import Finding
 from .denoise import GATE_DROP_DB
 
@@ -47,6 +47,8 @@ def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional
         fields.setdefault("threshold_percent", 100.0 * threshold)
     if code == "denoised":
         fields.setdefault("evidence", denoise_evidence(lang, gate_drop_db=GATE_DROP_DB, **context))
+    if code == "agc_pumping":
+        fields.setdefault("evidence", agc_evidence(lang, **context))
     message, hint = render(code, lang, cause=cause, **fields)
     return Finding(code=code, severity=severity, message=message, hint=hint, metric=metric,
                    value=None if value is None else round(float(value), 6),
