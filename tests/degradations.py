@@ -381,19 +381,41 @@ def slicer_like(x: np.ndarray, sr: int, *, threshold_db: float = -34.0, min_leng
     return out
 
 
-def slicer_session(speech_dir: Path, speaker: str = "aishell-S0150", *, rate: int = 32000,
-                   manifest: list[dict] | None = None) -> list[np.ndarray]:
-    """A clean aishell1 session (every clip of ``speaker`` in order, joined as one recording) resampled
-    to 32 kHz as the slicer's loader does, then cut by :func:`slicer_like`."""
+def trim_silence(x: np.ndarray, sr: int, keep_s: float) -> np.ndarray:
+    """``x`` with its leading and trailing non-speech cut down to ``keep_s`` seconds."""
+    from voxaudit.signal.activity import speech_activity
+
+    act = speech_activity(x, sample_rate=sr)
+    idx = np.flatnonzero(act.speech)
+    if idx.size == 0:
+        return x
+    start = max(0, int(round(idx[0] * act.hop_s * sr - keep_s * sr)))
+    stop = min(x.size, int(round((idx[-1] + 1) * act.hop_s * sr + act.frame_s * sr + keep_s * sr)))
+    return x[start:stop]
+
+
+def slicer_session(speech_dir: Path, speakers=("aishell-S0150", "aishell-S0252"), *, rate: int = 32000,
+                   keep_s: float = 0.15, manifest: list[dict] | None = None) -> list[np.ndarray]:
+    """Clean aishell1 sessions read as continuous recordings, cut by :func:`slicer_like`.
+
+    For each speaker, every clip in order with its leading and trailing silence cut to ``keep_s``
+    (sentences read one after another, 0.3 s apart), resampled to 32 kHz as the slicer's loader does,
+    joined and sliced: phrases cut at the pauses with little silence kept, as GPT-SoVITS hands them
+    to its later steps.
+    """
     import csv
 
     if manifest is None:
         with open(Path(speech_dir) / "MANIFEST.csv", newline="", encoding="utf-8") as fh:
             manifest = list(csv.DictReader(fh))
-    paths = sorted(r["path"] for r in manifest if r["speaker_id"] == speaker)
-    parts = []
-    for path in paths:
-        x, sr = load_clip(speech_dir, path)
-        parts.append(soxr.resample(x, sr, rate) if sr != rate else x)
-    session = np.concatenate(parts).astype(np.float32)
-    return slicer_like(session, rate)
+    out = []
+    for speaker in speakers:
+        paths = sorted(r["path"] for r in manifest if r["speaker_id"] == speaker)
+        parts = []
+        for path in paths:
+            x, sr = load_clip(speech_dir, path)
+            x = trim_silence(x, sr, keep_s)
+            parts.append(soxr.resample(x, sr, rate) if sr != rate else x)
+        if parts:
+            out += slicer_like(np.concatenate(parts).astype(np.float32), rate)
+    return out

@@ -99,6 +99,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 MOS_TYPICAL_SIG = 3.45
 MOS_TYPICAL_BAK = 4.0
 
+# A blind SNR (no pause to measure the noise in: ``snr_method`` "wada" or "minima") raises a ``low_snr``
+# error only where its two estimates agree within this many dB; otherwise it is unsure (WADA reads clean
+# aishell1 sentences at 2-10 dB, minimum statistics at 25-35 dB) and a warning at most. With pink noise
+# at 12 dB the two agree within 1-8 dB.
+BLIND_SNR_AGREEMENT_DB = 6.0
+
 # What each severity costs the 0-100 quality score; a clip that cannot be read scores 0.
 QUALITY_PENALTY = {"error": 35.0, "warning": 10.0, "info": 2.0}
 

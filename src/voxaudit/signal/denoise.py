@@ -164,6 +164,8 @@ class BandAnalysis:
         The analysis rate (Hz).
     window_sum : float
         Sum of the analysis window (for :func:`_power_db`).
+    band_bins : np.ndarray
+        Number of FFT bins in each band.
     """
 
     band_db: np.ndarray
@@ -172,6 +174,7 @@ class BandAnalysis:
     freqs: np.ndarray
     rate: int
     window_sum: float
+    band_bins: np.ndarray
 
 
 def band_analysis(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity) -> BandAnalysis:
@@ -209,7 +212,8 @@ def band_analysis(samples: np.ndarray, *, sample_rate: int, activity: SpeechActi
     spec = None
     if speech_bins and sum(b.shape[0] for b in speech_bins) >= MIN_FRAMES:
         spec = np.ascontiguousarray(np.concatenate(speech_bins).T)
-    result = BandAnalysis(band_db, speech, spec, freqs, rate, window_sum)
+    result = BandAnalysis(band_db, speech, spec, freqs, rate, window_sum,
+                          np.asarray([b - a for a, b in bands], dtype=np.float64))
     activity.cache["bands"] = result
     return result
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from ..config import MOS_TYPICAL_BAK, MOS_TYPICAL_SIG, Config, Rule
+from ..config import BLIND_SNR_AGREEMENT_DB, MOS_TYPICAL_BAK, MOS_TYPICAL_SIG, Config, Rule
 from ..messages import agc_evidence, denoise_evidence, render
 from ..model import Finding
 from .denoise import GATE_DROP_DB
@@ -69,6 +69,17 @@ def cause_of(code: str, metrics: dict, fired: set[str]) -> Optional[str]:
     return None
 
 
+def cap_severity(code: str, severity: str, metrics: dict) -> str:
+    """Lower a severity the measurement cannot carry: a blind SNR (no pauses) whose two estimates
+    disagree by more than ``BLIND_SNR_AGREEMENT_DB`` is a warning at most."""
+    if code == "low_snr" and severity == "error" and metrics.get("snr_method") in ("wada", "minima"):
+        wada, minima = metrics.get("snr_wada_db"), metrics.get("snr_minima_db")
+        if not (isinstance(wada, (int, float)) and isinstance(minima, (int, float))
+                and abs(wada - minima) <= BLIND_SNR_AGREEMENT_DB):
+            return "warning"
+    return severity
+
+
 def judge_metrics(metrics: dict, config: Config, *, lang: str = "en") -> list[Finding]:
     """Every finding the thresholds table raises on one clip's metrics, worst first."""
     verdicts = []
@@ -77,7 +88,11 @@ def judge_metrics(metrics: dict, config: Config, *, lang: str = "en") -> list[Fi
             continue
         verdict = judge_rule(rule, metrics)
         if verdict is not None:
-            verdicts.append((code, rule, verdict))
+            severity, value, threshold = verdict
+            capped = cap_severity(code, severity, metrics)
+            if capped != severity:
+                threshold = float(rule.warning) if rule.warning is not None else threshold
+            verdicts.append((code, rule, (capped, value, threshold)))
     fired = {code for code, _, _ in verdicts}
     findings = []
     for code, rule, (severity, value, threshold) in verdicts:
