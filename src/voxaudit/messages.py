@@ -178,22 +178,29 @@ def default_language() -> str:
 DENOISE_EVIDENCE = {
     "en": ("{:.0%} of the pauses between words are exact digital silence",
            "the noise floor is {:.0f} dB lower in the pauses than under speech",
-           "{:.2%} of the speech spectrum are holes (bins 60 dB under their level)", "; "),
+           "{:.2%} of the speech spectrum are holes (bins 60 dB under their level)", "; ",
+           "the floor in the pauses is peaky, musical noise ({:.1f} dB; natural noise 6-9)"),
     "zh": ("词间停顿有 {:.0%} 是纯数字静音", "停顿处底噪比语音下低 {:.0f} dB",
-           "语音频谱有 {:.2%} 是空洞（比该频率的电平低 60 dB）", "；"),
+           "语音频谱有 {:.2%} 是空洞（比该频率的电平低 60 dB）", "；",
+           "停顿处底噪呈尖峰状（音乐噪声，{:.1f} dB；自然噪声 6-9）"),
 }
 
 
 def denoise_evidence(lang: str, *, digital_silence_ratio=None, floor_modulation_db=None,
-                     spectral_hole_ratio=None, pause_drop_db=None, gate_drop_db: float = 15.0, **_) -> str:
+                     spectral_hole_ratio=None, pause_drop_db=None, pause_spikiness_db=None,
+                     gate_drop_db: float = 15.0, spiky_db: float = 11.0, **_) -> str:
     """The measured signs of denoising as one phrase in ``lang``. Signs that were not measured are left
     out, and so is a floor modulation whose pauses are entered gently (``pause_drop_db`` under
-    ``gate_drop_db``: reverberation, not a gate; see signal/denoise.py)."""
-    dsr, floor, holes, sep = DENOISE_EVIDENCE.get(lang, DENOISE_EVIDENCE["en"])
+    ``gate_drop_db``: reverberation, not a gate; see signal/denoise.py), and a pause spikiness under
+    ``spiky_db``."""
+    dsr, floor, holes, sep, spikes = DENOISE_EVIDENCE.get(lang, DENOISE_EVIDENCE["en"])
     if isinstance(pause_drop_db, (int, float)) and pause_drop_db < gate_drop_db:
         floor_modulation_db = None
+    if isinstance(pause_spikiness_db, (int, float)) and pause_spikiness_db < spiky_db:
+        pause_spikiness_db = None
     parts = [template.format(value) for template, value in
-             ((dsr, digital_silence_ratio), (floor, floor_modulation_db), (holes, spectral_hole_ratio))
+             ((dsr, digital_silence_ratio), (floor, floor_modulation_db), (holes, spectral_hole_ratio),
+              (spikes, pause_spikiness_db))
              if isinstance(value, (int, float)) and value == value]
     return sep.join(parts)
 
