@@ -253,8 +253,8 @@ NOISE_SNR_DB = 18.0
 
 
 def build_corpus(speech_dir: Path, clips=CORPUS_CLIPS, *, snr_db: float = NOISE_SNR_DB,
-                 families: tuple[str, ...] | None = None, rooms: tuple[float, ...] = (0.3, 0.6, 0.9, 1.2)
-                 ) -> list[Item]:
+                 families: tuple[str, ...] | None = None, rooms: tuple[float, ...] = (0.3, 0.6, 0.9, 1.2),
+                 nr_strengths: tuple[float, ...] = (1.0, 0.8, 0.5)) -> list[Item]:
     """Every tool and setting on every take of ``clips`` (see the module notes).
 
     The noisy take of clip ``i`` uses pink noise for even ``i`` and white noise for odd ``i``; every tool
@@ -285,7 +285,7 @@ def build_corpus(speech_dir: Path, clips=CORPUS_CLIPS, *, snr_db: float = NOISE_
         for stationary, family in ((True, "nr_stationary"), (False, "nr_nonstationary")):
             if not want(family):
                 continue
-            for prop in (1.0, 0.8, 0.5):
+            for prop in nr_strengths:
                 add(family, f"prop_decrease {prop:g}",
                     noisereduce(noisy, sr, stationary=stationary, prop_decrease=prop),
                     ("denoised",), realistic=prop >= 0.8)

@@ -30,7 +30,7 @@ HAS_MOS = importlib.util.find_spec("onnxruntime") is not None and importlib.util
 
 @functools.lru_cache(maxsize=1)
 def _corpus(speech_dir):
-    items = build_corpus(speech_dir, TEST_CLIPS, families=FAMILIES)
+    items = build_corpus(speech_dir, TEST_CLIPS, families=FAMILIES, nr_strengths=(1.0,))
     config = Config()
     out = []
     for item in items:
@@ -168,6 +168,23 @@ def test_noisy_clips_without_pauses_are_still_caught(speech_dir, trimmed_aishell
         y = mix_at_snr(x, sr, noise_of(kind, x.size, sr, speech_dir, seed=60 + i), snr_db)
         caught += "low_snr" in codes(judge_metrics(measure_signal(y, sample_rate=sr), Config()))
     assert caught >= len(trimmed_aishell) - 1
+
+
+@pytest.mark.slow
+def test_slicer_like_session_of_clean_speech(speech_dir, manifest):
+    from degradations import slicer_session
+
+    slices = slicer_session(speech_dir, ("aishell-S0150",), manifest=manifest)
+    if len(slices) < 10:
+        pytest.skip("too few aishell-S0150 clips")
+    severities = []
+    for i, x in enumerate(slices):
+        severities += [f.severity for f in judge_metrics(measure_signal(x, sample_rate=32000), Config())
+                       if f.code == "low_snr"]
+    assert "error" not in severities and len(severities) <= 2
+    noisy = [mix_at_snr(x, 32000, noise_of("pink", x.size, 32000, speech_dir, seed=i), 12.0)
+             for i, x in enumerate(slices[:8])]
+    assert all("low_snr" in codes(judge_metrics(measure_signal(y, sample_rate=32000), Config())) for y in noisy)
 
 
 def test_slicer_like_cuts_at_pauses():
