@@ -51,7 +51,9 @@ def parse_list_file(list_path: Path) -> tuple[list[ClipSource], list[str]]:
     """Read a GPT-SoVITS list (``path|speaker|lang|text``, UTF-8, one clip per line).
 
     Blank lines and lines starting with ``#`` are skipped. The original line is kept verbatim in
-    ``ClipSource.list_line``. Relative paths are resolved against the list file's folder.
+    ``ClipSource.list_line`` (so the transcript checks see its real field count: a ``|`` inside the text
+    makes five fields, and the clip is still measured, with everything after the third ``|`` as its
+    text), with the list and the line number. Relative paths are resolved against the list file's folder.
     """
     clips, problems = [], []
     try:
@@ -71,8 +73,56 @@ def parse_list_file(list_path: Path) -> tuple[list[ClipSource], list[str]]:
             path = list_path.parent / path
         get = lambda i: fields[i] if len(fields) > i else None  # noqa: E731
         clips.append(ClipSource(path=str(path), display_path=raw_path, speaker=get(1), lang=get(2),
-                                text=get(3), list_line=line))
+                                text=get(3), list_line=line, list_path=str(list_path), list_line_no=number))
     return clips, problems
+
+
+def _first_folder(file: str, folder: Path) -> str | None:
+    """The first folder level of ``file`` under ``folder`` (its speaker with ``--speakers folder``)."""
+    parts = Path(os.path.relpath(file, folder)).parts
+    return parts[0] if len(parts) > 1 else None
+
+
+SPEAKER_MODES = ("auto", "list", "folder", "none")
+UNLABELLED = "(unlabelled)"
+
+
+def speaker_labels(clips: list[ClipSource], mode: str = "auto") -> list[str] | None:
+    """One speaker label per clip, or None when the set is to be judged as one voice.
+
+    Parameters
+    ----------
+    clips : list of ClipSource
+    mode : {"auto", "list", "folder", "none"}
+        ``list``: the speaker field of ``.list`` lines; ``folder``: the first folder level under each
+        scanned folder (list entries keep their speaker field; files at the top of a folder and files
+        given directly are ``"(unlabelled)"``); ``none``: one set; ``auto``: ``list`` when the lines
+        name two or more speakers, else one set.
+
+    Returns
+    -------
+    list of str or None
+        None when fewer than two distinct labels result (a one-speaker input stays one set).
+
+    Raises
+    ------
+    ParameterError
+        On an unknown mode.
+    """
+    if mode not in SPEAKER_MODES:
+        raise ParameterError(f"speakers must be one of {', '.join(SPEAKER_MODES)}; got {mode!r}")
+    if mode == "none":
+        return None
+    def named(c: ClipSource) -> str:
+        return c.speaker.strip() if c.speaker and c.speaker.strip() else UNLABELLED
+
+    if mode == "folder":
+        labels = [c.folder_speaker or named(c) for c in clips]
+    else:
+        labels = [named(c) for c in clips]
+        if mode == "auto" and len({named(c) for c in clips if c.list_line is not None} - {UNLABELLED}) < 2:
+            return None
+    return labels if len(set(labels)) >= 2 else None
 
 
 def discover(inputs: list[str | os.PathLike]) -> Discovery:
@@ -99,6 +149,8 @@ def discover(inputs: list[str | os.PathLike]) -> Discovery:
             batch = _walk_folder(path, prefix=str(item) if len(inputs) > 1 else None)
             if not batch:
                 result.problems.append(f"{item}: no audio files found")
+            for clip in batch:
+                clip.folder_speaker = _first_folder(clip.path, path)
         elif path.suffix.lower() in LIST_EXTENSIONS and path.is_file():
             batch, problems = parse_list_file(path)
             result.problems.extend(problems)

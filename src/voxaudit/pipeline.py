@@ -20,11 +20,12 @@ from . import __version__
 from .audio import load_audio
 from .cache import content_sha256
 from .config import Config
-from .discover import Discovery, discover
+from .discover import UNLABELLED, Discovery, discover, speaker_labels
 from .errors import AudioError, ParameterError
 from .model import ClipResult, ClipSource, SEVERITY_RANK
-from .signal import measure_signal
+from .signal import measure_signal, speech_activity
 from .signal.findings import judge_metrics, make_finding, quality_score
+from .text.measure import clip_has_text, measure_clip_text
 
 ENCODER_SAMPLE_RATE = 16000
 SCHEMA_VERSION = 1
@@ -40,6 +41,8 @@ class ScanOptions:
     identity: bool = True
     encoder: str = "auto"
     model_dir: Optional[str] = None
+    # Load ECAPA-TDNN weights whose checksum is not the published model's (``--unverified-weights``).
+    unverified_weights: bool = False
     device: str = "auto"
     batch_size: Optional[int] = None
     # 'auto': bf16 autocast where native and faithful (ECAPA on AVX-512-BF16/AMX CPUs, bf16 GPUs),
@@ -49,9 +52,14 @@ class ScanOptions:
     journal_path: Optional[str] = None
     profile_path: Optional[str] = None
     select_minutes: Optional[float] = None
+    # How clips are grouped into labelled speakers: "auto" (a .list's speaker field when it names two
+    # or more speakers), "list", "folder" (first folder level) or "none" (one set).
+    speakers: str = "auto"
     save_embeddings: bool = False
     html: bool = True
     allow_download: bool = True
+    # Language code written into lists for clips that do not come from a .list (e.g. "ZH").
+    list_lang: Optional[str] = None
 
 
 @dataclass
@@ -62,6 +70,8 @@ class ScanResult:
     embeddings: Optional[np.ndarray] = None
     analysis: object = None
     notices: list[str] = field(default_factory=list)
+    # The speaker label of each clip when the set was judged per labelled speaker, else None.
+    speaker_labels: Optional[list[str]] = None
 
     def report_dict(self, inputs: Iterable[str] = ()) -> dict:
         return {
@@ -125,22 +135,42 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
             if error.code == "too_short":
                 result.findings[0].message = f"{result.findings[0].message.split(':')[0]}: {error}"
         result.quality = 0.0
+        _add_text_findings(result, config, lang)
         return result, None
     except (OSError, MemoryError, ValueError, RuntimeError) as error:  # belt and braces: never stop the run
         result.findings = [make_finding("unreadable", "error", lang=lang, detail=f"{type(error).__name__}: {error}")]
+        _add_text_findings(result, config, lang)
         return result, None
 
     metrics = {"duration_s": round(audio.duration_s, 4), "sample_rate": audio.sample_rate,
                "channels": audio.channels}
     if audio.subtype:
         metrics["sample_format"] = audio.subtype
-    metrics.update(measure_signal(audio.samples, sample_rate=audio.sample_rate, mos=config.mos))
+    activity = speech_activity(audio.samples, sample_rate=audio.sample_rate)
+    metrics.update(measure_signal(audio.samples, sample_rate=audio.sample_rate, activity=activity,
+                                   mos=config.mos))
+    context = None
+    if clip_has_text(source):  # the transcript against the same speech activity
+        text_metrics, context = measure_clip_text(source, speech_runs_s=activity.speech_segments_s(), ui_lang=lang)
+        metrics.update(text_metrics)
     result.metrics = _round_metrics(metrics)
     result.notes = list(audio.notes)
-    result.findings = judge_metrics(result.metrics, config, lang=lang)
+    result.findings = judge_metrics(result.metrics, config, lang=lang, context=context)
     result.quality = quality_score(result.findings, config)
 
     return result, (_to_encoder_rate(audio) if want_audio else None)
+
+
+def _add_text_findings(result: ClipResult, config: Config, lang: str) -> None:
+    """The list-line checks of a clip whose audio could not be read (its line is still judged). Its metrics
+    stay as they were: an empty dict still means "not decoded" to the summary and to ``serve``."""
+    if not clip_has_text(result.source):
+        return
+    text_metrics, context = measure_clip_text(result.source, ui_lang=lang)
+    result.findings += judge_metrics({**result.metrics, **_round_metrics(text_metrics)}, config, lang=lang,
+                                     context=context,
+                                     codes={"list_format", "text_missing", "unsupported_language",
+                                            "text_language_mismatch"})
 
 
 def _to_encoder_rate(audio) -> np.ndarray:
@@ -286,6 +316,20 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
         check_available()  # a missing onnxruntime/speechmos is a usage error, not 339 broken clips
     discovery = discover(inputs)
     sources = discovery.clips
+    labels = speaker_labels(sources, options.speakers)
+    if labels is not None:
+        for source, label in zip(sources, labels):
+            if label != UNLABELLED:
+                source.speaker = label
+    if options.list_lang is not None:
+        from .text.lang import normalise_lang
+
+        if normalise_lang(options.list_lang) is None:
+            raise ParameterError(f"--list-lang {options.list_lang!r} is not a code GPT-SoVITS accepts: "
+                                 "ZH, JA, EN, KO or YUE (or zh, ja, en, ko, yue)")
+        for source in sources:
+            if source.list_line is None and source.lang is None:
+                source.lang = options.list_lang
     jobs = options.jobs or default_jobs()
     if jobs < 1:
         raise ParameterError(f"jobs must be >= 1, got {jobs}")
@@ -349,10 +393,19 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     clips = [r for r in results if r is not None]
     matrix, analysis, identity_summary = None, None, {}
     if identity is not None:
-        matrix, analysis, identity_summary = identity.analyse(clips, embeddings)
-    summary = {**summarise_clips(clips, options.lang), "measurements_reused": len(known), **identity_summary}
+        matrix, analysis, identity_summary = identity.analyse(clips, embeddings, labels)
+    from .text import judge_set_text
+
+    text_summary = judge_set_text(clips, options.config, ui_lang=options.lang)
+    summary = {**summarise_clips(clips, options.lang), "measurements_reused": len(known), **identity_summary,
+               **text_summary}
     from .select import choose_reference
 
-    summary["reference"], summary["reference_alternates"] = choose_reference(clips)
+    if labels is None:
+        summary["reference"], summary["reference_alternates"] = choose_reference(clips)
+    else:
+        # One reference per speaker (summary.speakers), none for the whole set.
+        summary["reference"], summary["reference_alternates"] = None, []
+        summary["n_speakers"] = len(set(labels))
     return ScanResult(clips=clips, summary=summary, discovery=discovery, embeddings=matrix,
-                      analysis=analysis, notices=notices)
+                      analysis=analysis, notices=notices, speaker_labels=labels)

@@ -17,6 +17,8 @@ from .denoise import GATE_DROP_DB, SCORE_SPIKE_WARNING_DB
 def _exceeds(value: float, level: Optional[float], direction: str) -> bool:
     if level is None:
         return False
+    if direction == "not":
+        return value != level
     return value < level if direction == "below" else value > level
 
 
@@ -81,11 +83,16 @@ def cap_severity(code: str, severity: str, metrics: dict) -> str:
     return severity
 
 
-def judge_metrics(metrics: dict, config: Config, *, lang: str = "en") -> list[Finding]:
-    """Every finding the thresholds table raises on one clip's metrics, worst first."""
+def judge_metrics(metrics: dict, config: Config, *, lang: str = "en", context: Optional[dict] = None,
+                  codes: Optional[set] = None) -> list[Finding]:
+    """Every finding the thresholds table raises on one clip's metrics, worst first.
+
+    ``context`` adds fields for the messages (a list line's number, its language code); ``codes``
+    limits the judgement to those rules."""
     verdicts = []
+    fields = {**metrics, **(context or {})}
     for code, rule in config.rules.items():
-        if not rule.enabled:
+        if not rule.enabled or (codes is not None and code not in codes):
             continue
         verdict = judge_rule(rule, metrics)
         if verdict is not None:
@@ -98,7 +105,7 @@ def judge_metrics(metrics: dict, config: Config, *, lang: str = "en") -> list[Fi
     findings = []
     for code, rule, (severity, value, threshold) in verdicts:
         findings.append(make_finding(code, severity, lang=lang, metric=rule.metric, value=value,
-                                     threshold=threshold, cause=cause_of(code, metrics, fired), **metrics))
+                                     threshold=threshold, cause=cause_of(code, metrics, fired), **fields))
     findings.sort(key=lambda f: f.severity != "error")
     return findings
 
