@@ -159,7 +159,21 @@ def main() -> None:
     # 6. Spearman
     q = [r[3] for r in rows]
     o = [r[4][2] for r in rows]
-    print(f"Spearman(quality, DNSMOS OVRL) over the {len(rows)} corpus clips: {spearman(q, o):.2f}\n")
+    print(f"Spearman(quality, DNSMOS OVRL) over the {len(rows)} corpus clips: {spearman(q, o):.2f}")
+    try:
+        from voxaudit.config import Config
+        from voxaudit.signal.findings import judge_metrics, quality_score
+
+        config = Config()
+        config.enable("low_mos")
+        q_mos = []
+        for _, metrics, _, _, (sig, bak, ovrl) in rows:
+            rated = {**metrics, "dnsmos_sig": sig, "dnsmos_bak": bak, "dnsmos_ovrl": ovrl}
+            q_mos.append(quality_score(judge_metrics(rated, config), config))
+        print(f"... with --mos (low_mos in the quality score): {spearman(q_mos, o):.2f}")
+    except Exception as error:  # an older voxaudit without low_mos
+        print(f"... with --mos: not available in this voxaudit ({type(error).__name__})")
+    print()
 
     # 4. rooms against noise
     print("### Rooms against noise (DNSMOS OVRL, median over the takes)\n")
