@@ -95,7 +95,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     # fsdd_concat (digital silence between digits) 1.
     Rule("denoised", "denoise_score", "above", warning=0.5, error=0.75),
     # DNSMOS P.835 overall (signal/mos.py), measured only when this rule is enabled (``--mos``): it costs
-    # several times the other measures. 3.0 is Emilia's cut; clean sources here read 2.9-3.4 (see README).
+    # several times the other measures. 3.0 is Emilia's cut; clean vctk-p225 reads OVRL 2.66-3.33 (median 3.24).
     Rule("low_mos", "dnsmos_ovrl", "below", warning=3.0, error=None, enabled=False),
     # Transcript checks, for clips from a GPT-SoVITS .list (voxaudit/text/, evidence there).
     # GPT-SoVITS's 1-get-text.py unpacks exactly four '|' fields and drops a line that has more or fewer.
@@ -116,11 +116,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("unmarked_pause", "unmarked_pause_s", "above", warning=0.6, error=None, unit="s"),
 )
 
-# Typical DNSMOS P.835 SIG and BAK of clean read speech (median over the clean sources of
-# ../shared/speech): a ``low_mos`` finding names the rating that falls further below its typical value
-# as the cause (background noise for BAK, a distorted voice for SIG).
-MOS_TYPICAL_SIG = 3.45
-MOS_TYPICAL_BAK = 4.0
+# Typical DNSMOS P.835 SIG and BAK of clean read speech (the ten vctk-p225 clips of ../shared/speech:
+# medians SIG 3.57, BAK 3.89, OVRL 3.24): a ``low_mos`` finding names the rating that falls further below
+# its typical clean value as the cause (background noise for BAK, a distorted voice for SIG). Noise at
+# 15 dB SNR drops BAK to 2.41 with SIG 3.50 (background); spectral subtraction and RNNoise lower SIG.
+MOS_TYPICAL_SIG = 3.55
+MOS_TYPICAL_BAK = 3.9
 
 # A blind SNR (no pause to measure the noise in: ``snr_method`` "wada" or "minima") raises a ``low_snr``
 # error only where its two estimates agree within this many dB; otherwise it is unsure (WADA reads clean
