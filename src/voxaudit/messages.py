@@ -268,7 +268,7 @@ DENOISE_EVIDENCE = {
 
 def denoise_evidence(lang: str, *, digital_silence_ratio=None, floor_modulation_db=None,
                      spectral_hole_ratio=None, pause_drop_db=None, pause_spikiness_db=None,
-                     gate_drop_db: float = 15.0, spiky_db: float = 11.0, **_) -> str:
+                     gate_drop_db: float = 15.0, spiky_db: float = 11.7, **_) -> str:
     """The measured signs of denoising as one phrase in ``lang``. Signs that were not measured are left
     out, and so is a floor modulation whose pauses are entered gently (``pause_drop_db`` under
     ``gate_drop_db``: reverberation, not a gate; see signal/denoise.py), and a pause spikiness under
