@@ -27,7 +27,9 @@ class ClipSource:
 
 @dataclass
 class Finding:
-    """A judged problem on one clip. ``value``/``threshold`` are in the unit of ``metric``."""
+    """A judged problem on one clip. ``value``/``threshold`` are in the unit of ``metric``; ``cause``
+    says why an ``unreadable`` clip could not be read (``not_found``, ``not_regular`` ...); ``scope`` is
+    ``"set"`` for a condition every clip of the set shares (see ``pipeline.set_conditions``)."""
 
     code: str
     severity: str
@@ -36,6 +38,8 @@ class Finding:
     metric: Optional[str] = None
     value: Optional[float] = None
     threshold: Optional[float] = None
+    cause: Optional[str] = None
+    scope: Optional[str] = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

@@ -77,7 +77,9 @@ class ScanResult:
 # ---------------------------------------------------------------------------------------------------
 # Per-clip work (runs in worker processes).
 
-def _round_metrics(metrics: dict) -> dict:
+def _round_metrics(metrics: dict, *, keep_infinite: bool = False) -> dict:
+    """JSON-ready metrics: numpy scalars to Python, floats to 6 decimals, NaN to None, and +-inf to None
+    unless ``keep_infinite`` (judging needs them: digital silence reads -inf dBFS)."""
     out = {}
     for key, value in metrics.items():
         if isinstance(value, (bool, np.bool_)):
@@ -86,10 +88,27 @@ def _round_metrics(metrics: dict) -> dict:
             out[key] = int(value)
         elif isinstance(value, (float, np.floating)):
             value = float(value)
-            out[key] = round(value, 6) if np.isfinite(value) else None
+            if np.isfinite(value):
+                out[key] = round(value, 6)
+            else:
+                out[key] = value if keep_infinite and not np.isnan(value) else None
         else:
             out[key] = value
     return out
+
+
+def _load_error_result(result: ClipResult, error: AudioError, lang: str) -> ClipResult:
+    """The clip's finding when it could not be loaded: ``unreadable`` (with its cause), ``too_short`` or
+    ``too_long`` (with the duration from the header and the limit it was measured against)."""
+    if error.code in ("too_long", "too_short") and error.duration_s is not None:
+        result.metrics = {"duration_s": round(error.duration_s, 4)}
+        result.findings = [make_finding(error.code, "error", lang=lang, metric="duration_s",
+                                        value=error.duration_s, threshold=error.limit_s)]
+    else:
+        result.findings = [make_finding(error.code, "error", lang=lang, detail=str(error), value=None,
+                                        cause=error.cause)]
+    result.quality = 0.0
+    return result
 
 
 def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool,
@@ -114,30 +133,26 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
         audio = load_audio(source.path)
         result.content_sha256 = content_sha256(source.path)
     except AudioError as error:
-        if error.code == "too_long":
-            from .audio import MAX_DURATION_S
-
-            result.metrics = {"duration_s": round(error.duration_s, 4)}
-            result.findings = [make_finding("too_long", "error", lang=lang, metric="duration_s",
-                                            value=error.duration_s, threshold=MAX_DURATION_S)]
-        else:
-            result.findings = [make_finding(error.code, "error", lang=lang, detail=str(error), value=None)]
-            if error.code == "too_short":
-                result.findings[0].message = f"{result.findings[0].message.split(':')[0]}: {error}"
-        result.quality = 0.0
-        return result, None
+        return _load_error_result(result, error, lang), None
     except (OSError, MemoryError, ValueError, RuntimeError) as error:  # belt and braces: never stop the run
-        result.findings = [make_finding("unreadable", "error", lang=lang, detail=f"{type(error).__name__}: {error}")]
+        cause = "worker" if isinstance(error, MemoryError) else "os_error"
+        result.findings = [make_finding("unreadable", "error", lang=lang, cause=cause,
+                                        detail=f"{type(error).__name__}: {error}")]
         return result, None
 
     metrics = {"duration_s": round(audio.duration_s, 4), "sample_rate": audio.sample_rate,
                "channels": audio.channels}
     if audio.subtype:
         metrics["sample_format"] = audio.subtype
+    metrics["nonfinite_samples"] = int(audio.nonfinite_samples)
     metrics.update(measure_signal(audio.samples, sample_rate=audio.sample_rate))
     result.metrics = _round_metrics(metrics)
-    result.notes = list(audio.notes)
-    result.findings = judge_metrics(result.metrics, config, lang=lang)
+    from .messages import load_notes
+
+    result.notes = load_notes(lang, nonfinite_percent=100.0 * audio.nonfinite_samples / max(
+        1, audio.samples.size * audio.channels), dead=audio.dead_channels, channels=audio.channels,
+        unbalance_db=audio.unbalance_db)
+    result.findings = judge_metrics(_round_metrics(metrics, keep_infinite=True), config, lang=lang)
     result.quality = quality_score(result.findings, config)
 
     return result, (_to_encoder_rate(audio) if want_audio else None)
@@ -211,7 +226,7 @@ def iter_processed(sources: list[ClipSource], *, config: Config, lang: str, want
                     result, wav = future.result()
                 except Exception as error:  # a worker died (e.g. out of memory): that clip only
                     result = ClipResult(source=sources[index])
-                    result.findings = [make_finding("unreadable", "error", lang=lang,
+                    result.findings = [make_finding("unreadable", "error", lang=lang, cause="worker",
                                                     detail=f"worker failed: {type(error).__name__}: {error}")]
                     wav = None
                 yield index, result, wav
@@ -280,7 +295,7 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     ScanResult
     """
     options = options or ScanOptions()
-    discovery = discover(inputs)
+    discovery = discover(inputs, lang=options.lang)
     sources = discovery.clips
     jobs = options.jobs or default_jobs()
     if jobs < 1:
@@ -295,6 +310,11 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     for problem in discovery.problems:
         if notice:
             notice(problem)
+    from .discover import duplicates_notice
+
+    skipped = duplicates_notice(discovery.duplicates, options.lang)
+    if skipped:
+        tell(skipped)
 
     results: list[Optional[ClipResult]] = [None] * len(sources)
     embeddings: dict[int, np.ndarray] = {}
@@ -346,7 +366,11 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     matrix, analysis, identity_summary = None, None, {}
     if identity is not None:
         matrix, analysis, identity_summary = identity.analyse(clips, embeddings)
-    summary = {**summarise_clips(clips, options.lang), "measurements_reused": len(known), **identity_summary}
+    from .conditions import apply_set_conditions
+
+    set_conditions = apply_set_conditions(clips, options.config, options.lang)
+    summary = {**summarise_clips(clips, options.lang), "measurements_reused": len(known), **identity_summary,
+               "set_conditions": set_conditions, "duplicates": discovery.duplicates}
     from .select import choose_reference
 
     summary["reference"], summary["reference_alternates"] = choose_reference(clips)
