@@ -86,9 +86,11 @@ def _rms_dbfs(x: np.ndarray) -> float:
 def _check_size(frames: int, sample_rate: int, channels: int) -> None:
     """Refuse, before decoding, a clip that is too long or too large to hold (see the caps above)."""
     if sample_rate <= 0:
-        raise AudioError("unreadable", f"invalid sample rate {sample_rate}", cause="decode")
+        raise AudioError("unreadable", f"invalid sample rate {sample_rate}", cause="decode",
+                         info={"error": f"invalid sample rate {sample_rate}"})
     if channels <= 0:
-        raise AudioError("unreadable", f"invalid channel count {channels}", cause="decode")
+        raise AudioError("unreadable", f"invalid channel count {channels}", cause="decode",
+                         info={"error": f"invalid channel count {channels}"})
     duration_s = frames / float(sample_rate)
     if duration_s > MAX_DURATION_S:
         raise AudioError("too_long", f"{duration_s:.0f} s long; clips over {MAX_DURATION_S:g} s are "
@@ -195,7 +197,8 @@ def _decode_fallback(path: str, sf_error: Exception) -> tuple[_Downmix, list[int
             with audioread.audio_open(path) as handle:
                 rate, channels, duration_s = int(handle.samplerate), int(handle.channels), float(handle.duration)
     except Exception:
-        raise AudioError("unreadable", f"cannot decode audio: {sf_error}", cause="decode") from None
+        raise AudioError("unreadable", f"cannot decode audio: {sf_error}", cause="decode",
+                         info={"error": str(sf_error)}) from None
     _check_size(int(duration_s * rate), rate, channels)
     try:
         import librosa
@@ -204,7 +207,8 @@ def _decode_fallback(path: str, sf_error: Exception) -> tuple[_Downmix, list[int
             warnings.simplefilter("ignore")
             y, rate = librosa.load(path, sr=None, mono=False, dtype=np.float32)
     except Exception as error:
-        raise AudioError("unreadable", f"cannot decode audio: {error}", cause="decode") from None
+        raise AudioError("unreadable", f"cannot decode audio: {error}", cause="decode",
+                         info={"error": str(error)}) from None
     data = np.atleast_2d(y).T if y.ndim == 1 else y.T
     mix = _Downmix(data.shape[0], data.shape[1])
     mix.add(np.array(data, dtype=np.float32))

@@ -102,6 +102,9 @@ def scan(
             profile_path=str(profile) if profile else None, select_minutes=select_minutes,
             save_embeddings=save_embeddings, html=html)
         inputs = [str(p) for p in paths]
+        from .discover import check_inputs
+
+        check_inputs(inputs)  # a mistyped input stops here, before OUT is created
         with output_lock(out):  # one scan at a time per --out: a second one is refused, never mixed
             with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                           MofNCompleteColumn(), TimeRemainingColumn(), TextColumn("{task.fields[clip]}"),
@@ -180,11 +183,6 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
         colour = "red" if condition.get("severity") == "error" else "yellow"
         console.print(f"[{colour}]{escape(notice_text(key, lang, n=condition['clips'], message=condition['message'], hint=condition['hint']))}[/]",
                       highlight=False)
-    from .discover import duplicates_notice
-
-    skipped = duplicates_notice(s.get("duplicates") or {}, lang)
-    if skipped:
-        console.print(f"[yellow]{escape(skipped)}[/]", highlight=False)
     if s["by_code"]:
         from .report.html_strings import code_label
 

@@ -63,7 +63,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("too_short", "duration_s", "below", warning=1.0, error=0.5, unit="s"),
     Rule("too_long", "duration_s", "above", warning=20.0, error=60.0, unit="s"),
     # Any NaN or infinite sample is corrupt float data (measured as 0, but it would make a training loss NaN).
-    Rule("corrupt_samples", "nonfinite_fraction", "above", warning=None, error=0.0),
+    Rule("corrupt_samples", "nonfinite_samples", "above", warning=None, error=0),
     # set_wide: a whole set at 16-44.1 kHz is one fact about its source, said once (see Rule).
     Rule("low_sample_rate", "sample_rate", "below", warning=44100, error=16000, unit="Hz", set_wide=True),
     Rule("too_quiet", "rms_dbfs", "below", warning=-40.0, error=-50.0, unit="dBFS"),

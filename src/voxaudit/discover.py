@@ -150,6 +150,28 @@ def _real_key(path: str) -> str:
     return os.path.realpath(path)
 
 
+def check_inputs(inputs: list[str | os.PathLike]) -> None:
+    """Raise a usage error when there is no input or an input names no file or folder (a mistyped path
+    is not a clip that "could not be read": nothing is scanned). Touches only the inputs themselves.
+
+    Raises
+    ------
+    ParameterError
+        No input at all.
+    InputNotFoundError
+        With every input that does not exist (or whose path is too long to name anything).
+    """
+    if not inputs:
+        raise ParameterError("no input given: pass a folder, a .list file or audio files")
+    missing = []
+    for item in inputs:
+        text = os.fspath(item)
+        if path_too_long(text) or not os.path.lexists(text):
+            missing.append(str(text) if len(text) <= 200 else f"{text[:200]}… ({len(os.fsencode(text))} bytes)")
+    if missing:
+        raise InputNotFoundError(missing)
+
+
 def discover(inputs: list[str | os.PathLike], *, lang: str = "en") -> Discovery:
     """Turn the user's inputs into clip records, in a stable order, each file once.
 
@@ -173,15 +195,7 @@ def discover(inputs: list[str | os.PathLike], *, lang: str = "en") -> Discovery:
     InputNotFoundError
         An input that names no file or folder (nothing is scanned then).
     """
-    if not inputs:
-        raise ParameterError("no input given: pass a folder, a .list file or audio files")
-    missing = []
-    for item in inputs:
-        text = os.fspath(item)
-        if path_too_long(text) or not os.path.lexists(text):
-            missing.append(str(text) if len(text) <= 200 else f"{text[:200]}… ({len(os.fsencode(text))} bytes)")
-    if missing:
-        raise InputNotFoundError(missing)
+    check_inputs(inputs)
     result = Discovery()
     first_seen: dict[str, tuple[ClipSource, Optional[int]]] = {}
     for item in inputs:

@@ -101,59 +101,69 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-# Why a clip is ``unreadable`` (``AudioError.cause``), each with its own message and hint. ``{detail}`` is
-# the loader's own description (paths, library errors), kept as it is.
+# Why a clip is ``unreadable`` (``AudioError.cause``), each with its own message and hint. The message
+# fields come from ``AudioError.info`` (``{target}`` of a broken link, ``{kind}`` of a file that is not
+# a regular file, ``{bytes}``/``{limit}`` of a path too long, ``{error}`` from the decoder or the system).
 UNREADABLE_CAUSES: dict[str, dict[str, tuple[str, str]]] = {
     "en": {
         "not_found": ("file not found",
                       "check the path: a .list path is read relative to the .list file's folder unless it is "
                       "absolute; the file may have been moved, renamed or deleted"),
-        "broken_symlink": ("cannot read the file: {detail}",
+        "broken_symlink": ("cannot read the file: symbolic link to a missing file ({target})",
                            "the link's target was moved or deleted: fix or remove the link"),
         "symlink_loop": ("cannot read the file: symbolic link loop (the link leads back to itself)",
                          "replace the link with the audio file, or point it at the file"),
-        "path_too_long": ("cannot read the file: {detail}",
+        "path_too_long": ("cannot read the file: path or file name too long ({bytes} bytes, the limit is {limit})",
                           "no file can have such a path: check the .list line (a missing '|' can join the "
                           "text to the path) or shorten the folder names"),
         "is_folder": ("cannot read the file: is a folder, not a file",
                       "pass the folder itself to scan the audio in it"),
-        "not_regular": ("cannot read the file: {detail}",
+        "not_regular": ("cannot read the file: not a regular file but {kind_text}",
                         "point voxaudit at audio files: a pipe, device or socket is not read (it could block "
                         "or never end); save the audio to a file first"),
-        "permission": ("cannot read the file: {detail}",
+        "permission": ("cannot read the file: permission denied",
                        "make the file (and its folders) readable for your user, or copy it somewhere readable"),
         "empty": ("cannot read the file: file is empty (0 bytes)",
                   "the export or copy did not finish: export or copy the clip again"),
         "no_samples": ("cannot read the file: file holds no audio samples",
                        "the file has a header but no audio: export the clip again"),
-        "decode": ("cannot read the file: {detail}",
+        "decode": ("cannot read the file: cannot decode audio: {error}",
                    "re-export the clip as 16- or 24-bit WAV; check that the file is complete"),
-        "worker": ("cannot read the file: {detail}",
+        "worker": ("cannot read the file: the process reading it failed: {error}",
                    "the process reading this clip stopped (often out of memory): check the file, or scan it "
                    "with fewer --jobs"),
-        "os_error": ("cannot read the file: {detail}",
+        "os_error": ("cannot read the file: {error}",
                      "check that the disk or network share holding the file is available"),
     },
     "zh": {
         "not_found": ("找不到文件",
                       "请检查路径：.list 中的相对路径以 .list 文件所在的文件夹为起点；文件可能已被移动、改名或删除"),
-        "broken_symlink": ("无法读取文件：符号链接指向的文件不存在（{detail}）",
+        "broken_symlink": ("无法读取文件：符号链接指向的文件不存在（{target}）",
                            "链接的目标已被移动或删除：请修正或删除该链接"),
         "symlink_loop": ("无法读取文件：符号链接循环（链接最终指回自己）",
                          "请用音频文件本身替换该链接，或让链接指向音频文件"),
-        "path_too_long": ("无法读取文件：路径过长（{detail}）",
+        "path_too_long": ("无法读取文件：路径或文件名过长（{bytes} 字节，上限 {limit}）",
                           "不存在这样长的路径：请检查 .list 的这一行（漏写“|”会把文本接到路径上），或缩短文件夹名"),
         "is_folder": ("无法读取文件：这是文件夹，不是文件", "直接把该文件夹作为输入即可扫描其中的音频"),
-        "not_regular": ("无法读取文件：不是普通文件（{detail}）",
+        "not_regular": ("无法读取文件：不是普通文件，而是{kind_text}",
                         "请指向音频文件：管道、设备或套接字不会被读取（可能阻塞或永不结束）；请先把音频保存为文件"),
-        "permission": ("无法读取文件：没有读取权限（{detail}）",
+        "permission": ("无法读取文件：没有读取权限",
                        "请让当前用户能读取该文件及其所在文件夹，或把文件复制到可读的位置"),
         "empty": ("无法读取文件：文件为空（0 字节）", "导出或复制没有完成：请重新导出或复制该音频"),
         "no_samples": ("无法读取文件：文件中没有音频采样", "文件只有文件头、没有音频：请重新导出"),
-        "decode": ("无法读取文件：{detail}", "请重新导出为 16 或 24 位 WAV，并检查文件是否完整"),
-        "worker": ("无法读取文件：{detail}", "读取这条音频的进程中止了（常见原因是内存不足）：请检查文件，或用更少的 --jobs 扫描"),
-        "os_error": ("无法读取文件：{detail}", "请检查存放该文件的磁盘或网络共享是否可用"),
+        "decode": ("无法读取文件：无法解码音频：{error}", "请重新导出为 16 或 24 位 WAV，并检查文件是否完整"),
+        "worker": ("无法读取文件：读取进程失败：{error}",
+                   "读取这条音频的进程中止了（常见原因是内存不足）：请检查文件，或用更少的 --jobs 扫描"),
+        "os_error": ("无法读取文件：{error}", "请检查存放该文件的磁盘或网络共享是否可用"),
     },
+}
+
+# What a path that is not a regular file leads to (``{kind_text}`` above, from ``info["kind"]``).
+FILE_KINDS: dict[str, dict[str, str]] = {
+    "en": {"fifo": "a named pipe (FIFO)", "char_device": "a character device", "block_device": "a block device",
+           "socket": "a socket", "other": "a special file"},
+    "zh": {"fifo": "命名管道（FIFO）", "char_device": "字符设备", "block_device": "块设备", "socket": "套接字",
+           "other": "特殊文件"},
 }
 
 # One-line notices printed while a scan runs (and kept in the report); ``{...}`` are filled by the caller.
@@ -310,7 +320,15 @@ def render(code: str, lang: str, **fields) -> tuple[str, str]:
     cause = fields.get("cause")
     if code == "unreadable" and cause:
         causes = UNREADABLE_CAUSES.get(lang, UNREADABLE_CAUSES["en"])
-        template, hint = causes.get(cause) or UNREADABLE_CAUSES["en"].get(cause) or (template, hint)
+        found = causes.get(cause) or UNREADABLE_CAUSES["en"].get(cause)
+        if found is not None:
+            kinds = FILE_KINDS.get(lang, FILE_KINDS["en"])
+            known = {k: v for k, v in fields.items() if v is not None}
+            known["kind_text"] = kinds.get(str(fields.get("kind")), kinds["other"])
+            try:
+                return found[0].format_map(known), found[1]
+            except (KeyError, ValueError, TypeError, IndexError):  # a field missing: say what the loader said
+                return template.format_map(_Default({**known, "code": code})), found[1]
     values = _Default({k: v for k, v in fields.items() if v is not None})
     values.setdefault("code", code)
     try:

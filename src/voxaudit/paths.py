@@ -31,6 +31,17 @@ PATH_MAX_BYTES = _limit("PC_PATH_MAX", 4096)
 NAME_MAX_BYTES = _limit("PC_NAME_MAX", 255)
 
 
+def _too_long(path: str | os.PathLike) -> Optional[tuple[str, int, int]]:
+    """``("path" | "name", length in bytes, limit)`` when ``path`` is too long to name a file."""
+    raw = os.fsencode(path)
+    if len(raw) >= PATH_MAX_BYTES:
+        return "path", len(raw), PATH_MAX_BYTES - 1
+    longest = max((len(part) for part in raw.split(b"/")), default=0)
+    if longest > NAME_MAX_BYTES:
+        return "name", longest, NAME_MAX_BYTES
+    return None
+
+
 def path_too_long(path: str | os.PathLike) -> Optional[str]:
     """Why ``path`` cannot name a file because of its length, or None when its length is fine.
 
@@ -52,17 +63,17 @@ def path_too_long(path: str | os.PathLike) -> Optional[str]:
     >>> path_too_long("x" * 300)
     'a name in the path is 300 bytes long (the limit is 255)'
     """
-    raw = os.fsencode(path)
-    if len(raw) >= PATH_MAX_BYTES:
-        return f"path is {len(raw)} bytes long (the limit is {PATH_MAX_BYTES - 1})"
-    longest = max((len(part) for part in raw.split(b"/")), default=0)
-    if longest > NAME_MAX_BYTES:
-        return f"a name in the path is {longest} bytes long (the limit is {NAME_MAX_BYTES})"
-    return None
+    found = _too_long(path)
+    if found is None:
+        return None
+    what, length, limit = found
+    return (f"path is {length} bytes long (the limit is {limit})" if what == "path" else
+            f"a name in the path is {length} bytes long (the limit is {limit})")
 
 
-_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+# What a path that is not a regular file leads to (the keys of messages.FILE_KINDS).
+_KINDS = ((stat.S_ISFIFO, "fifo"), (stat.S_ISCHR, "char_device"), (stat.S_ISBLK, "block_device"),
+          (stat.S_ISSOCK, "socket"))
 
 
 def probe_file(path: str | os.PathLike) -> os.stat_result:
@@ -84,9 +95,11 @@ def probe_file(path: str | os.PathLike) -> os.stat_result:
         ``symlink_loop``, ``is_folder``, ``not_regular``, ``permission`` or ``empty``.
     """
     path = os.fspath(path)
-    too_long = path_too_long(path)
+    too_long = _too_long(path)
     if too_long:
-        raise AudioError("unreadable", too_long, cause="path_too_long")
+        what, length, limit = too_long
+        raise AudioError("unreadable", path_too_long(path), cause="path_too_long",
+                         info={"what": what, "bytes": length, "limit": limit})
     try:
         st = os.stat(path)
     except OSError as error:
@@ -100,22 +113,26 @@ def probe_file(path: str | os.PathLike) -> os.stat_result:
                 except OSError:
                     target = "?"
                 raise AudioError("unreadable", f"symbolic link to a missing file ({target})",
-                                 cause="broken_symlink") from None
+                                 cause="broken_symlink", info={"target": target}) from None
             raise AudioError("unreadable", "file not found", cause="not_found") from None
         if error.errno == errno.EACCES:
             raise AudioError("unreadable", "permission denied (a folder on the path is not accessible)",
-                             cause="permission") from None
+                             cause="permission", info={"where": "folder"}) from None
         if error.errno == errno.ENAMETOOLONG:
-            raise AudioError("unreadable", "path is too long for the file system",
-                             cause="path_too_long") from None
-        raise AudioError("unreadable", f"cannot stat the file: {error.strerror or error}", cause="os_error") from None
+            raise AudioError("unreadable", "path is too long for the file system", cause="path_too_long",
+                             info={"what": "path", "bytes": len(os.fsencode(path)), "limit": PATH_MAX_BYTES - 1}
+                             ) from None
+        raise AudioError("unreadable", f"cannot stat the file: {error.strerror or error}", cause="os_error",
+                         info={"error": error.strerror or str(error)}) from None
     if stat.S_ISDIR(st.st_mode):
         raise AudioError("unreadable", "is a folder, not a file", cause="is_folder")
     if not stat.S_ISREG(st.st_mode):
-        kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a file")
-        raise AudioError("unreadable", f"not a regular file ({kind})", cause="not_regular")
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "other")
+        raise AudioError("unreadable", f"not a regular file ({kind.replace('_', ' ')})", cause="not_regular",
+                         info={"kind": kind})
     if not os.access(path, os.R_OK):
-        raise AudioError("unreadable", "permission denied (file is not readable)", cause="permission")
+        raise AudioError("unreadable", "permission denied (file is not readable)", cause="permission",
+                         info={"where": "file"})
     if st.st_size == 0:
         raise AudioError("unreadable", "file is empty (0 bytes)", cause="empty")
     return st

@@ -105,8 +105,9 @@ def _load_error_result(result: ClipResult, error: AudioError, lang: str) -> Clip
         result.findings = [make_finding(error.code, "error", lang=lang, metric="duration_s",
                                         value=error.duration_s, threshold=error.limit_s)]
     else:
+        info = {k: v for k, v in error.info.items() if k not in ("value", "threshold", "metric")}
         result.findings = [make_finding(error.code, "error", lang=lang, detail=str(error), value=None,
-                                        cause=error.cause)]
+                                        cause=error.cause, **info)]
     result.quality = 0.0
     return result
 
@@ -137,7 +138,8 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
     except (OSError, MemoryError, ValueError, RuntimeError) as error:  # belt and braces: never stop the run
         cause = "worker" if isinstance(error, MemoryError) else "os_error"
         result.findings = [make_finding("unreadable", "error", lang=lang, cause=cause,
-                                        detail=f"{type(error).__name__}: {error}")]
+                                        detail=f"{type(error).__name__}: {error}",
+                                        error=f"{type(error).__name__}: {error}")]
         return result, None
 
     metrics = {"duration_s": round(audio.duration_s, 4), "sample_rate": audio.sample_rate,
@@ -227,7 +229,8 @@ def iter_processed(sources: list[ClipSource], *, config: Config, lang: str, want
                 except Exception as error:  # a worker died (e.g. out of memory): that clip only
                     result = ClipResult(source=sources[index])
                     result.findings = [make_finding("unreadable", "error", lang=lang, cause="worker",
-                                                    detail=f"worker failed: {type(error).__name__}: {error}")]
+                                                    detail=f"worker failed: {type(error).__name__}: {error}",
+                                                    error=f"{type(error).__name__}: {error}")]
                     wav = None
                 yield index, result, wav
 
@@ -249,17 +252,23 @@ def summarise_clips(clips: list[ClipResult], lang: str) -> dict:
         if worst:
             by_severity[worst] += 1
     by_code: dict[str, dict] = {}
+    hints: dict[str, dict[str, int]] = {}  # per code, the clips' own hints (an unreadable clip's fits its cause)
     for clip in clips:
         for code in sorted({f.code for f in clip.findings}):
             entry = by_code.setdefault(code, {"clips": 0, "minutes": 0.0, "severity": "info",
                                               "hint": render(code, lang)[1]})
+            for hint in {f.hint for f in clip.findings if f.code == code and f.hint}:
+                hints.setdefault(code, {})[hint] = hints.setdefault(code, {}).get(hint, 0) + 1
             entry["clips"] += 1
             entry["minutes"] += clip.metrics.get("duration_s", 0.0) / 60.0
             worst = max((f.severity for f in clip.findings if f.code == code), key=SEVERITY_RANK.__getitem__)
             if SEVERITY_RANK[worst] > SEVERITY_RANK[entry["severity"]]:
                 entry["severity"] = worst
-    for entry in by_code.values():
+    for code, entry in by_code.items():
         entry["minutes"] = round(entry["minutes"], 3)
+        ranked = sorted(hints.get(code, {}).items(), key=lambda kv: -kv[1])[:3]
+        if ranked:
+            entry["hint"] = " / ".join(hint for hint, _ in ranked)
     by_code = dict(sorted(by_code.items(), key=lambda kv: (-SEVERITY_RANK[kv[1]["severity"]], -kv[1]["clips"])))
     return {
         "n_clips": len(clips),
