@@ -41,7 +41,9 @@ STEPS = {
         "import soundfile as sf\n"
         "data = sf.read(PATH, dtype='float32', always_2d=True)[0]\n"
         "mono = data.mean(axis=1, dtype=np.float32)\n"),
-    "load_audio": "audio = load_audio(PATH)\n",
+    "load_audio": ("from voxaudit.errors import AudioError\n"
+                   "try:\n    audio = load_audio(PATH)\nexcept AudioError as error:\n"
+                   "    print('refused:', error, file=sys.stderr)\n"),
     "process_clip": "result, _ = process_clip(ClipSource(PATH, 'x.wav'), Config(), 'en', False)\n",
     "process_clip + 16 kHz": "result, wav = process_clip(ClipSource(PATH, 'x.wav'), Config(), 'en', True)\n",
 }
