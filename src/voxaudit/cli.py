@@ -173,8 +173,11 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
             console.print(f"[green]{text('one_voice', lang)}[/]", highlight=False)
         else:
             n_out = sum(1 for c in report["clips"] if (c.get("identity") or {}).get("outlier"))
-            if s.get("n_voices", 1) > 1:
-                console.print(f"[red]{text('n_voices', lang, n=s['n_voices'])}[/]", highlight=False)
+            if s.get("n_voices", 1) > 1 and s.get("identity_verdict"):
+                console.print(f"[red]{s['identity_verdict']}[/]", highlight=False)
+                for voice in s.get("voices") or []:
+                    console.print(text("voice_typical", lang, voice=voice["voice"], path=voice.get("typical_clip")),
+                                  highlight=False)
             console.print(f"[red]{text('not_consistent', lang, n=n_out)}[/]", highlight=False)
     if s.get("reference"):
         console.print(text("reference", lang, path=s["reference"]), highlight=False)

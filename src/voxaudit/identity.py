@@ -55,6 +55,21 @@ def judge_identity(clips: list[ClipResult], matrix: np.ndarray, *, encoder: str,
     return analysis
 
 
+def identity_summary(analysis, clips: list[ClipResult], lang: str) -> dict:
+    """The identity keys of a summary: :meth:`SetAnalysis.summary_dict` with each voice's typical clip
+    as a path (``typical_clip``), the outlier count, and the verdict in words (``identity_verdict``,
+    :func:`voxaudit.report.verdict.voices_sentence`). Shared by the scan and ``voxaudit serve``."""
+    from .report.verdict import voices_sentence
+
+    out = analysis.summary_dict()
+    for voice in out.get("voices", []):
+        row = voice.pop("typical_row", None)
+        voice["typical_clip"] = clips[row].source.display_path if row is not None else None
+    out["n_outliers"] = analysis.n_outliers
+    out["identity_verdict"] = voices_sentence(out, lang, n_outliers=analysis.n_outliers)
+    return out
+
+
 class IdentityStage:
     """Embeds clips as the pipeline hands them over, then judges the set.
 
@@ -157,7 +172,7 @@ class IdentityStage:
             "cache_hits": self.cache_hits,
             "judged_against": "profile" if self.profile is not None else "set",
         }
-        summary.update(analysis.summary_dict())
+        summary.update(identity_summary(analysis, clips, self.options.lang))
         return matrix, analysis, summary
 
     def close(self) -> None:

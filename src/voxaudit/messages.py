@@ -249,6 +249,7 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "code": "finding", "count": "clips", "hint": "what to change",
         "written": "written: {paths}",
         "encoder": "speaker encoder: {name}",
+        "voice_typical": "  voice {voice}, a typical clip: {path}",
     },
     "zh": {
         "title": "voxaudit 扫描",
@@ -265,6 +266,7 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "code": "问题", "count": "音频条数", "hint": "改进建议",
         "written": "已写出：{paths}",
         "encoder": "说话人编码器：{name}",
+        "voice_typical": "  音色 {voice} 的典型音频：{path}",
     },
 }
 

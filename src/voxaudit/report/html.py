@@ -490,10 +490,38 @@ def _overview(summary: dict, clips: Sequence[dict], hrefs: Sequence[Optional[str
         findings_html = f'<p class="small">{_esc(S["top_none"])}</p>'
     return (
         '<section class="overview">\n'
-        f'<div class="card reference"><h2>{_esc(S["reference"])}</h2>{ref_html}</div>\n'
+        + _voices_card(summary, hrefs, index_of, clips, S, lang)
+        + f'<div class="card reference"><h2>{_esc(S["reference"])}</h2>{ref_html}</div>\n'
         f'<div class="card top-findings"><h2>{_esc(S["top_findings"])}</h2>{findings_html}</div>\n'
         '</section>'
     )
+
+
+def _voices_card(summary: dict, hrefs: Sequence[Optional[str]], index_of: dict, clips: Sequence[dict],
+                 S: dict, lang: str) -> str:
+    """When the set holds two or more voices: the verdict in words and a player for a typical clip of
+    each voice, so the user can listen and keep one."""
+    voices = summary.get("voices") or []
+    if (summary.get("n_voices") or 0) < 2 or len(voices) < 2:
+        return ""
+    from .verdict import voices_sentence
+
+    sentence = voices_sentence(summary, lang) or ""
+    items = []
+    for k, voice in enumerate(voices):
+        path = voice.get("typical_clip")
+        i = index_of.get(path)
+        label = S["voice_label"].format(voice=voice.get("voice"), n=voice.get("n_clips"),
+                                        minutes=_mins(voice.get("minutes")))
+        if k == 0:
+            label += " " + S["voice_reference"]
+        player = _player(hrefs[i], S, str(path), _clip_file(clips[i])) if i is not None else ""
+        link = (f'<a href="#clip-{i}" class="jump" data-i="{i}">{_esc(path)}</a>' if i is not None
+                else _esc(path or ""))
+        items.append(f'<li class="voice" data-voice="{_esc(voice.get("voice"))}"><b>{_esc(label)}</b>'
+                     f'<div class="small">{_esc(S["voice_typical"])}: {link}</div>{player}</li>')
+    return (f'<div class="card voices" id="voices"><h2>{_esc(S["voices_title"])}</h2>'
+            f'<p class="voices-verdict">{_esc(sentence)}</p><ul class="voices">{"".join(items)}</ul></div>\n')
 
 
 def _count_text(entry: dict, S: dict) -> str:

@@ -372,7 +372,7 @@ class Session:
         identity_summary: dict[str, Any] = {"identity": bool(self.identity and self._encoder_error is None),
                                             "min_takes": MIN_TAKES_FOR_IDENTITY}
         if self.identity and key is not None and clips:
-            from ..identity import judge_identity
+            from ..identity import identity_summary as identity_summary_dict, judge_identity
 
             matrix = np.full((len(clips), int(key["dim"])), np.nan, dtype=np.float32)
             for row, record in enumerate(records):
@@ -395,7 +395,7 @@ class Session:
                 "judged_against": "profile" if use_profile is not None else "set",
                 "n_outliers": analysis.n_outliers, "n_embedded": analysis.n_readable,
             })
-            identity_summary.update(analysis.summary_dict())
+            identity_summary.update(identity_summary_dict(analysis, clips, lang))
         if profile_error:
             identity_summary["profile_error"] = profile_error
         identity_summary["profile_loaded"] = profile is not None
