@@ -482,3 +482,18 @@ def test_two_scans_into_one_out_never_mix(speech_list, tmp_path):
         first.wait(timeout=300)
     assert first.returncode == 0, first.stderr.read().decode()
     assert _comparable(out) == reference
+
+
+def test_serve_refuses_a_take_over_the_size_cap_with_a_clear_error(tmp_path, monkeypatch):
+    """The size cap reaches `voxaudit serve` too: a clear 422, not a 500 from drawing the clip."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from voxaudit.serve import create_app
+
+    monkeypatch.setattr(audio_module, "MAX_FRAMES", 48000)  # 1 s at 48 kHz, so a small take is "too long"
+    take = tmp_path / "take.wav"
+    sf.write(take, clean(2.0), 48000)
+    with TestClient(create_app(tmp_path / "p", warm=False, identity=False)) as client:
+        response = client.post("/api/takes", files={"file": ("take.wav", take.read_bytes(), "audio/wav")})
+    assert response.status_code == 422 and response.json()["code"] == "too_long"

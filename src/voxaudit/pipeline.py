@@ -101,7 +101,8 @@ def _load_error_result(result: ClipResult, error: AudioError, lang: str) -> Clip
     """The clip's finding when it could not be loaded: ``unreadable`` (with its cause), ``too_short`` or
     ``too_long`` (with the duration from the header and the limit it was measured against)."""
     if error.code in ("too_long", "too_short") and error.duration_s is not None:
-        result.metrics = {"duration_s": round(error.duration_s, 4)}
+        if error.code == "too_long":  # a long clip's minutes count in the totals; a 50 ms one's do not
+            result.metrics = {"duration_s": round(error.duration_s, 4)}
         result.findings = [make_finding(error.code, "error", lang=lang, metric="duration_s",
                                         value=error.duration_s, threshold=error.limit_s)]
     else:

@@ -290,10 +290,10 @@ class Session:
             raise UploadError(415, "not_audio", f"unsupported audio format {info.format!r} "
                                                 f"(send WAV, FLAC, OGG or MP3)")
         result, wav16k = process_clip(ClipSource(str(path), name), self.config, self.lang, self.identity)
-        if not result.metrics:
+        if "sample_rate" not in result.metrics:  # not decoded (a too-long clip keeps its duration)
             finding = result.findings[0] if result.findings else None
             code = finding.code if finding else "unreadable"
-            status = 422 if code == "too_short" else 415
+            status = 422 if code in ("too_short", "too_long") else 415
             raise UploadError(status, code, finding.message if finding else "cannot decode the audio")
         duplicate = self.store.find_sha(result.content_sha256)
         if duplicate is not None and not in_place:
