@@ -109,7 +109,7 @@ def scan(
             with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                           MofNCompleteColumn(), TimeRemainingColumn(), TextColumn("{task.fields[clip]}"),
                           console=err, disable=quiet, transient=True) as bar:
-                task = bar.add_task("scanning", total=None, clip="")
+                task = bar.add_task(text("scanning", language), total=None, clip="")
 
                 def on_progress(done: int, total: int, clip) -> None:
                     bar.update(task, completed=done, total=total, clip=_short(clip.source.display_path))

@@ -63,7 +63,7 @@ def _walk_folder(folder: Path, prefix: str | None, problems: list[str],
     try:
         top = os.stat(folder)
     except OSError as error:
-        problems.append(f"{folder}: cannot open folder ({error.strerror})")
+        problems.append(notice_text("folder_unreadable", lang, path=folder, error=error.strerror))
         return []
     entered = {(top.st_dev, top.st_ino)}
     best: dict[str, tuple[tuple[int, int, str], ClipSource]] = {}
@@ -74,7 +74,8 @@ def _walk_folder(folder: Path, prefix: str | None, problems: list[str],
             with os.scandir(path) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as error:
-            problems.append(f"{os.path.join(str(folder), rel)}: cannot list folder ({error.strerror})")
+            problems.append(notice_text("folder_unreadable", lang, path=os.path.join(str(folder), rel),
+                                        error=error.strerror))
             continue
         for entry in entries:
             if entry.name.startswith("."):
@@ -105,7 +106,7 @@ def _walk_folder(folder: Path, prefix: str | None, problems: list[str],
     return sorted(found, key=lambda item: item[0].display_path)
 
 
-def _parse_list(list_path: Path) -> tuple[list[ClipSource], list[str], list[int]]:
+def _parse_list(list_path: Path, lang: str = "en") -> tuple[list[ClipSource], list[str], list[int]]:
     """``parse_list_file`` plus the line number of each clip."""
     clips, problems, numbers = [], [], []
     try:
@@ -120,7 +121,7 @@ def _parse_list(list_path: Path) -> tuple[list[ClipSource], list[str], list[int]
         fields = line.split("|", 3)
         raw_path = fields[0].strip()
         if not raw_path:
-            problems.append(f"{list_path}:{number}: no path in line")
+            problems.append(notice_text("no_path", lang, where=f"{list_path}:{number}"))
             continue
         path = Path(raw_path)
         if not path.is_absolute():
@@ -210,7 +211,7 @@ def discover(inputs: list[str | os.PathLike], *, lang: str = "en") -> Discovery:
             keys = [real for _, real in walked]
             numbers = [None] * len(batch)
         elif path.suffix.lower() in LIST_EXTENSIONS and path.is_file():
-            batch, problems, line_numbers = _parse_list(path)
+            batch, problems, line_numbers = _parse_list(path, lang)
             result.problems.extend(problems)
             result.from_list = True
             keys = [_real_key(clip.path) for clip in batch]

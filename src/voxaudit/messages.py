@@ -179,6 +179,8 @@ NOTICES: dict[str, dict[str, str]] = {
         "set_condition_error": "all {n} clips: {message} -- {hint}",
         "input_missing": "no such file or folder: {paths}",
         "no_audio": "{path}: no audio files found",
+        "no_path": "{where}: no path in line",
+        "folder_unreadable": "{path}: cannot list folder ({error})",
         "out_locked": "another voxaudit scan is writing to {out} ({holder}); wait for it to finish, or choose "
                       "another --out",
     },
@@ -192,6 +194,8 @@ NOTICES: dict[str, dict[str, str]] = {
         "set_condition_error": "全部 {n} 条音频：{message}——{hint}",
         "input_missing": "找不到文件或文件夹：{paths}",
         "no_audio": "{path}：没有找到音频文件",
+        "no_path": "{where}：这一行没有路径",
+        "folder_unreadable": "{path}：无法列出文件夹内容（{error}）",
         "out_locked": "另一个 voxaudit 扫描正在写入 {out}（{holder}）；请等它结束，或换一个 --out",
     },
 }
@@ -249,6 +253,7 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "code": "finding", "count": "clips", "hint": "what to change",
         "written": "written: {paths}",
         "encoder": "speaker encoder: {name}",
+        "scanning": "scanning",
         "voice_typical": "  voice {voice}, a typical clip: {path}",
     },
     "zh": {
@@ -266,6 +271,7 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "code": "问题", "count": "音频条数", "hint": "改进建议",
         "written": "已写出：{paths}",
         "encoder": "说话人编码器：{name}",
+        "scanning": "扫描中",
         "voice_typical": "  音色 {voice} 的典型音频：{path}",
     },
 }
