@@ -31,7 +31,6 @@ from voxaudit.audio import load_audio
 from voxaudit.cli import app, print_summary
 from voxaudit.config import Config, load_config
 from voxaudit.discover import discover
-from voxaudit.errors import AudioError
 from voxaudit.model import ClipSource
 from voxaudit.pipeline import ScanOptions, process_clip, scan
 

@@ -78,11 +78,6 @@ class LoadedAudio:
         return self.samples.size / float(self.sample_rate)
 
 
-def _rms_dbfs(x: np.ndarray) -> float:
-    ms = float(np.mean(np.square(x, dtype=np.float64))) if x.size else 0.0
-    return 10.0 * np.log10(ms) if ms > 0 else -200.0
-
-
 def _check_size(frames: int, sample_rate: int, channels: int) -> None:
     """Refuse, before decoding, a clip that is too long or too large to hold (see the caps above)."""
     if sample_rate <= 0:
@@ -149,6 +144,9 @@ def _read_blocks(handle, mix: _Downmix) -> None:
         if block.shape[0] == 0:
             break
         mix.add(block)
+        if mix.filled > MAX_FRAMES or mix.filled * handle.channels > MAX_DECODED_SAMPLES:
+            # The header promised less than the file holds: stop at the cap all the same.
+            _check_size(mix.filled, int(handle.samplerate), int(handle.channels))
         if block.shape[0] < block_frames:
             break
 
@@ -180,6 +178,7 @@ def _dead_channels(mix: _Downmix) -> list[int]:
 
 
 def _channel_rms_dbfs(mix: _Downmix) -> list[float]:
+    """Each channel's RMS in dBFS (-200 for a channel of exact zeros), 2 decimals."""
     mean_square = mix.energy / max(1, mix.filled)
     return [round(10.0 * np.log10(ms), 2) if ms > 0 else -200.0 for ms in mean_square]
 
