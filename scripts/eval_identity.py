@@ -39,7 +39,7 @@ it is still the same 339 clips, so treat the table as an optimistic estimate.
 Usage::
 
     python scripts/eval_identity.py [--encoder ge2e] [--draws 3] [--cache /tmp/emb.npz] [--calibrate]
-        [--no-durations]
+        [--no-durations] [--model-dir DIR [--unverified-weights]]
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def read_manifest(speech_dir: Path) -> list[dict]:
 
 
 def embed_all(rows: list[dict], speech_dir: Path, *, encoder_name: str, device: str,
-              model_dir: str | None, cache: Path | None) -> np.ndarray:
+              model_dir: str | None, cache: Path | None, verify: bool = True) -> np.ndarray:
     """Embeddings [N, D] in manifest order, through voxaudit's loader, resampler and encoder."""
     paths = [r["path"] for r in rows]
     if cache is not None and cache.is_file():
@@ -92,7 +92,7 @@ def embed_all(rows: list[dict], speech_dir: Path, *, encoder_name: str, device: 
     from voxaudit.resample import resample
     from voxaudit.speaker import EmbeddingInference, load_encoder
 
-    encoder, notice = load_encoder(encoder_name, model_dir=model_dir, device=device)
+    encoder, notice = load_encoder(encoder_name, model_dir=model_dir, device=device, verify=verify)
     if notice:
         print(notice, file=sys.stderr)
     target_sr = int(getattr(encoder, "sample_rate", 16000))
@@ -302,7 +302,7 @@ def calibrate(rows, emb, *, encoder, durations=None):
                     split.append(voice_cohesion(sub[lab == a].sum(0), int((lab == a).sum()),
                                                 sub[lab == b].sum(0), int((lab == b).sum())))
             # The split step's own null: the 2-means division of one speaker's clips.
-            part = _two_means(sub, seed=len(sub))
+            part = _two_means(sub, seed=len(sub))[0]
             if min(part.sum(), len(sub) - part.sum()) >= 2:
                 split.append(voice_cohesion(sub[part == 0].sum(0), int((part == 0).sum()),
                                             sub[part == 1].sum(0), int((part == 1).sum())))
@@ -559,6 +559,9 @@ def main(argv=None):
     ap.add_argument("--encoder", default="ge2e")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--model-dir", default=None)
+    ap.add_argument("--unverified-weights", action="store_true",
+                    help="accept ECAPA-TDNN weights that are not the published checkpoint (fine-tuned or other); "
+                         "the per-encoder calibration constants were not made for them")
     ap.add_argument("--draws", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=None, help="npz to read/write the embeddings")
@@ -574,7 +577,7 @@ def main(argv=None):
         sys.exit(f"real speech not found at {args.speech_dir} (set VOXAUDIT_SPEECH_DIR)")
     rows = read_manifest(args.speech_dir)
     emb = embed_all(rows, args.speech_dir, encoder_name=args.encoder, device=args.device,
-                    model_dir=args.model_dir, cache=args.cache)
+                    model_dir=args.model_dir, cache=args.cache, verify=not args.unverified_weights)
     durations = None if args.no_durations else np.array([float(r["duration_s"]) for r in rows])
     if args.calibrate:
         calibrate(rows, emb, encoder=args.encoder, durations=durations)

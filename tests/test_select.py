@@ -151,10 +151,11 @@ def test_list_lines_verbatim_and_built(tmp_path):
     write_list(out, clips)
     lines = out.read_text(encoding="utf-8").split("\n")
     assert lines[0] == "wavs/a.wav|xiaoming|zh|今天天气很好  "       # verbatim, trailing spaces too
-    assert lines[1] == f"{os.path.abspath('relative/folder_voice/b.wav')}|folder_voice||"
+    # No language and no text: GPT-SoVITS would reject it, so it is a comment saying what is missing.
+    assert lines[1] == f"# no text (run ASR or record from a script): {os.path.abspath('relative/folder_voice/b.wav')}|folder_voice||"
     assert lines[2] == "/x/c.wav|sp|en|one two three"
     assert lines[3] == "" and len(lines) == 4
-    assert all(len(line.split("|")) == 4 for line in lines[:3])
+    assert all(len(line.split("|")) == 4 for line in lines[:3] if not line.startswith("#"))
     assert os.listdir(out.parent) == ["train.list"]
 
 

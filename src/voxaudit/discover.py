@@ -106,9 +106,9 @@ def _walk_folder(folder: Path, prefix: str | None, problems: list[str],
     return sorted(found, key=lambda item: item[0].display_path)
 
 
-def _parse_list(list_path: Path, lang: str = "en") -> tuple[list[ClipSource], list[str], list[int]]:
-    """``parse_list_file`` plus the line number of each clip."""
-    clips, problems, numbers = [], [], []
+def _parse_list(list_path: Path, lang: str = "en") -> tuple[list[ClipSource], list[str]]:
+    """``parse_list_file`` with its problems in ``lang``."""
+    clips, problems = [], []
     try:
         text = list_path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
@@ -128,19 +128,67 @@ def _parse_list(list_path: Path, lang: str = "en") -> tuple[list[ClipSource], li
             path = list_path.parent / path
         get = lambda i: fields[i] if len(fields) > i else None  # noqa: E731
         clips.append(ClipSource(path=str(path), display_path=raw_path, speaker=get(1), lang=get(2),
-                                text=get(3), list_line=line))
-        numbers.append(number)
-    return clips, problems, numbers
+                                text=get(3), list_line=line, list_path=str(list_path), list_line_no=number))
+    return clips, problems
 
 
 def parse_list_file(list_path: Path) -> tuple[list[ClipSource], list[str]]:
     """Read a GPT-SoVITS list (``path|speaker|lang|text``, UTF-8, one clip per line).
 
     Blank lines and lines starting with ``#`` are skipped. The original line is kept verbatim in
-    ``ClipSource.list_line``. Relative paths are resolved against the list file's folder.
+    ``ClipSource.list_line`` (so the transcript checks see its real field count: a ``|`` inside the text
+    makes five fields, and the clip is still measured, with everything after the third ``|`` as its
+    text), with the list and the line number. Relative paths are resolved against the list file's folder.
     """
-    clips, problems, _ = _parse_list(Path(list_path))
-    return clips, problems
+    return _parse_list(Path(list_path))
+
+
+def _first_folder(file: str, folder: Path) -> str | None:
+    """The first folder level of ``file`` under ``folder`` (its speaker with ``--speakers folder``)."""
+    parts = Path(os.path.relpath(file, folder)).parts
+    return parts[0] if len(parts) > 1 else None
+
+
+SPEAKER_MODES = ("auto", "list", "folder", "none")
+UNLABELLED = "(unlabelled)"
+
+
+def speaker_labels(clips: list[ClipSource], mode: str = "auto") -> list[str] | None:
+    """One speaker label per clip, or None when the set is to be judged as one voice.
+
+    Parameters
+    ----------
+    clips : list of ClipSource
+    mode : {"auto", "list", "folder", "none"}
+        ``list``: the speaker field of ``.list`` lines; ``folder``: the first folder level under each
+        scanned folder (list entries keep their speaker field; files at the top of a folder and files
+        given directly are ``"(unlabelled)"``); ``none``: one set; ``auto``: ``list`` when the lines
+        name two or more speakers, else one set.
+
+    Returns
+    -------
+    list of str or None
+        None when fewer than two distinct labels result (a one-speaker input stays one set).
+
+    Raises
+    ------
+    ParameterError
+        On an unknown mode.
+    """
+    if mode not in SPEAKER_MODES:
+        raise ParameterError(f"speakers must be one of {', '.join(SPEAKER_MODES)}; got {mode!r}")
+    if mode == "none":
+        return None
+    def named(c: ClipSource) -> str:
+        return c.speaker.strip() if c.speaker and c.speaker.strip() else UNLABELLED
+
+    if mode == "folder":
+        labels = [c.folder_speaker or named(c) for c in clips]
+    else:
+        labels = [named(c) for c in clips]
+        if mode == "auto" and len({named(c) for c in clips if c.list_line is not None} - {UNLABELLED}) < 2:
+            return None
+    return labels if len(set(labels)) >= 2 else None
 
 
 def _real_key(path: str) -> str:
@@ -198,10 +246,9 @@ def discover(inputs: list[str | os.PathLike], *, lang: str = "en") -> Discovery:
     """
     check_inputs(inputs)
     result = Discovery()
-    first_seen: dict[str, tuple[ClipSource, Optional[int]]] = {}
+    first_seen: dict[str, ClipSource] = {}
     for item in inputs:
         path = Path(item)
-        numbers: list[Optional[int]]
         if path.is_dir():
             # With several inputs, keep the folder in the shown path so names cannot collide.
             walked = _walk_folder(path, str(item) if len(inputs) > 1 else None, result.problems, lang)
@@ -209,31 +256,29 @@ def discover(inputs: list[str | os.PathLike], *, lang: str = "en") -> Discovery:
                 result.problems.append(notice_text("no_audio", lang, path=item))
             batch = [clip for clip, _ in walked]
             keys = [real for _, real in walked]
-            numbers = [None] * len(batch)
+            for clip in batch:
+                clip.folder_speaker = _first_folder(clip.path, path)
         elif path.suffix.lower() in LIST_EXTENSIONS and path.is_file():
-            batch, problems, line_numbers = _parse_list(path, lang)
+            batch, problems = _parse_list(path, lang)
             result.problems.extend(problems)
             result.from_list = True
             keys = [_real_key(clip.path) for clip in batch]
-            numbers = list(line_numbers)
         else:
             # A single file, or something that is not a regular file: loading says what it is.
             batch = [ClipSource(path=str(path), display_path=str(item))]
             keys = [_real_key(str(path))]
-            numbers = [None]
-        for clip, key, number in zip(batch, keys, numbers):
-            held = first_seen.get(key)
-            if held is None:
-                first_seen[key] = (clip, number)
+        for clip, key in zip(batch, keys):
+            first = first_seen.get(key)
+            if first is None:
+                first_seen[key] = clip
                 result.clips.append(clip)
                 continue
             result.duplicates["count"] += 1
             if len(result.duplicates["examples"]) < DUPLICATE_EXAMPLES:
-                first, first_number = held
                 differs = any(getattr(clip, k) != getattr(first, k) for k in ("speaker", "lang", "text"))
                 result.duplicates["examples"].append({
-                    "path": clip.display_path, "line": number,
-                    "same_as": first.display_path, "same_as_line": first_number, "differs": differs})
+                    "path": clip.display_path, "line": clip.list_line_no,
+                    "same_as": first.display_path, "same_as_line": first.list_line_no, "differs": differs})
     return result
 
 

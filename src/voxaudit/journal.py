@@ -51,7 +51,7 @@ def code_fingerprint(config, lang: str) -> str:
     package = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     files = [package / "audio.py", package / "pipeline.py", package / "messages.py", package / "config.py"]
-    files += sorted((package / "signal").glob("*.py"))
+    files += sorted((package / "signal").glob("*.py")) + sorted((package / "text").glob("*.py"))
     for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -61,9 +61,12 @@ def code_fingerprint(config, lang: str) -> str:
     return digest.hexdigest()
 
 
-def file_key(path: str) -> Optional[str]:
+def file_key(path: str, source: Optional[ClipSource] = None) -> Optional[str]:
     """``realpath|size|mtime_ns`` of a file, or None when it cannot be stat'ed (or its path is too long
-    to name a file: such a path is not resolved, see :mod:`voxaudit.paths`)."""
+    to name a file: such a path is not resolved, see :mod:`voxaudit.paths`).
+
+    With ``source``, a digest of its list line, language and text is appended: the transcript checks
+    judge those, so an edited line is measured again."""
     from .paths import path_too_long
 
     if path_too_long(path):
@@ -73,7 +76,11 @@ def file_key(path: str) -> Optional[str]:
         st = os.stat(real)
     except OSError:
         return None
-    return f"{real}|{st.st_size}|{st.st_mtime_ns}"
+    key = f"{real}|{st.st_size}|{st.st_mtime_ns}"
+    if source is not None and (source.list_line is not None or source.text is not None or source.lang is not None):
+        described = json.dumps([source.list_line, source.lang, source.text, source.list_line_no], ensure_ascii=False)
+        key += "|" + hashlib.sha256(described.encode()).hexdigest()[:16]
+    return key
 
 
 class MeasurementJournal:
@@ -138,7 +145,7 @@ class MeasurementJournal:
 
     def lookup(self, source: ClipSource) -> Optional[ClipResult]:
         """The journalled result for this clip's file, or None (never measured, changed, or stale)."""
-        key = file_key(source.path)
+        key = file_key(source.path, source)
         if key is None or self._db is None:
             return None
         try:
@@ -155,7 +162,7 @@ class MeasurementJournal:
 
     def record(self, result: ClipResult) -> None:
         """Journal one finished clip (committed in small groups; see :data:`ROWS_PER_COMMIT`)."""
-        key = file_key(result.source.path)
+        key = file_key(result.source.path, result.source)
         if key is None or self._db is None or not result.content_sha256:
             return  # unreadable clips are cheap to find again, and may be fixed meanwhile
         self._pending.append((key, self.fingerprint, _result_to_json(result)))

@@ -61,6 +61,37 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "corrupt_samples": ("{value:.0f} sample(s) are not finite numbers (measured as 0 here)",
                             "the float data is corrupt (NaN or infinite values): export the clip again from "
                             "the original recording; one such sample makes the training loss NaN"),
+        "speaker_mislabel": ("filed under '{speaker}' but sounds like '{likely_speaker}': similarity "
+                             "{likely_similarity:.2f} to {likely_speaker}, {value:.2f} to {speaker}",
+                             "move this line to speaker '{likely_speaker}' in the list, or drop it",
+                             "move each such line to the speaker it sounds like (likely_speaker in the report), "
+                             "or drop it"),
+        "speaker_not_in_profile": ("speaker '{speaker}' is not in the voice profile: judged against its own "
+                                   "clips in this set",
+                                   "check the speaker's name, or build a profile that holds this speaker"),
+        # Transcript checks (voxaudit/text/).
+        "list_format": ("line {line_no} of {list_name} has {value:.0f} '|'-separated fields; GPT-SoVITS needs "
+                        "exactly 4 (path|speaker|lang|text)",
+                        "remove the '|' from the text (or fill in the missing fields): GPT-SoVITS skips a line "
+                        "that does not split into four fields"),
+        "text_missing": ("line {line_no} of {list_name} has no text",
+                         "write the transcript (run ASR and correct it) or drop the clip: GPT-SoVITS trains on "
+                         "this text"),
+        "unsupported_language": ("language code '{lang_code}' is not one GPT-SoVITS accepts (ZH, JA, EN, KO, YUE, "
+                                 "or zh, ja, en, ko, yue)",
+                                 "write one of ZH, JA, EN, KO, YUE: GPT-SoVITS drops lines with any other code"),
+        "text_language_mismatch": ("{percent:.0f}% of the text is in a script that '{lang_code}' does not read "
+                                   "({foreign_scripts})",
+                                   "set the language code that matches the text, or fix the transcript: the "
+                                   "language's front end silently drops what it cannot read"),
+        "speaking_rate": ("{speaking_rate_syl_s:.1f} syllables/s ({text_syllables:.0f} syllables) is far outside "
+                          "the set's usual {q1_syl_s:.1f}-{q3_syl_s:.1f} syllables/s ({value:.1f} IQR beyond)",
+                          "check that the text belongs to this clip and that the slicer did not cut words off: "
+                          "a transcript of another clip makes the rate far off"),
+        "unmarked_pause": ("a {value:.1f} s pause inside the speech has no punctuation at its place in the text "
+                           "(limit {threshold:g} s)",
+                           "add a comma where the speaker pauses, or cut the pause out: GPT-SoVITS learns pauses "
+                           "from punctuation"),
     },
     "zh": {
         "unreadable": ("无法读取文件：{detail}", "请重新导出为 16 或 24 位 WAV，并检查文件是否完整"),
@@ -98,6 +129,26 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
                              "确认这条是同一说话人、同一麦克风和距离；删除或重录"),
         "corrupt_samples": ("{value:.0f} 个采样点不是有限数值（此处按 0 测量）",
                             "浮点数据已损坏（NaN 或无穷大）：请从原始录音重新导出；一个这样的采样点就会让训练损失变成 NaN"),
+        "speaker_mislabel": ("标注为“{speaker}”，但听起来像“{likely_speaker}”：与 {likely_speaker} 的相似度 "
+                             "{likely_similarity:.2f}，与 {speaker} 的相似度 {value:.2f}",
+                             "把这一行移到说话人“{likely_speaker}”名下，或删除",
+                             "把每条这样的音频移到它听起来像的说话人名下（见报告中的 likely_speaker），或删除"),
+        "speaker_not_in_profile": ("说话人“{speaker}”不在声纹档案中：改为与本组中该说话人自己的音频比较",
+                                   "检查说话人名称，或重新生成包含该说话人的声纹档案"),
+        "list_format": ("{list_name} 第 {line_no} 行有 {value:.0f} 个用“|”分隔的字段；GPT-SoVITS 要求正好 4 个"
+                        "（路径|说话人|语言|文本）",
+                        "删掉文本里的“|”（或补齐缺少的字段）：分不成四个字段的行会被 GPT-SoVITS 跳过"),
+        "text_missing": ("{list_name} 第 {line_no} 行没有文本",
+                         "补上标注文本（先跑 ASR 再校对），或删掉这条：GPT-SoVITS 用这段文本训练"),
+        "unsupported_language": ("语言代码“{lang_code}”不是 GPT-SoVITS 接受的代码（ZH、JA、EN、KO、YUE 或对应小写）",
+                                 "改成 ZH、JA、EN、KO、YUE 之一：其他代码的行会被 GPT-SoVITS 丢弃"),
+        "text_language_mismatch": ("文本有 {percent:.0f}% 是“{lang_code}”读不了的文字（{foreign_scripts}）",
+                                   "把语言代码改成与文本一致，或修正文本：该语言的前端会悄悄丢掉读不了的字"),
+        "speaking_rate": ("语速 {speaking_rate_syl_s:.1f} 音节/秒（{text_syllables:.0f} 个音节），远离本数据集常见的 "
+                          "{q1_syl_s:.1f}-{q3_syl_s:.1f} 音节/秒（超出 {value:.1f} 个四分位距）",
+                          "确认文本属于这条音频，且切分时没有切掉字词：别的音频的文本会让语速明显异常"),
+        "unmarked_pause": ("语音中间有 {value:.1f} 秒的停顿，文本对应位置没有标点（上限 {threshold:g} 秒）",
+                           "在说话人停顿的地方加逗号，或剪掉这段停顿：GPT-SoVITS 从标点学习停顿"),
     },
 }
 
@@ -254,7 +305,21 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "written": "written: {paths}",
         "encoder": "speaker encoder: {name}",
         "scanning": "scanning",
+        "calibration_na": "the {encoder} identity calibration does not apply: these weights are not the published "
+                          "model (sha256 {sha}…, --unverified-weights); read the voice verdict as relative to "
+                          "this set",
         "voice_typical": "  voice {voice}, a typical clip: {path}",
+        "speakers_title": "speakers",
+        "col_speaker": "speaker", "col_clips": "clips", "col_minutes": "usable / min",
+        "col_verdict": "voice", "col_mislabelled": "filed here by mistake", "col_same_voice": "same voice as",
+        "speaker_not_judged": "too few clips to judge",
+        "speaker_voices": "{n} voice(s), {k} outlier take(s)",
+        "more_speakers": "... and {n} more speakers in report.json / report.html",
+        "no_text": "{n} clip(s) have no text: run ASR or record from a script",
+        "rate": "speaking rate ({lang}): median {median:.1f} syllables/s, middle half {q1:.1f}-{q3:.1f}",
+        "script": "recording script: {n} sentences, about {minutes:.1f} minutes of takes",
+        "script_before": "the existing list ({n} lines) lacks: {missing}",
+        "script_after": "with the script, still missing: {missing}",
     },
     "zh": {
         "title": "voxaudit 扫描",
@@ -272,7 +337,20 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "written": "已写出：{paths}",
         "encoder": "说话人编码器：{name}",
         "scanning": "扫描中",
+        "calibration_na": "{encoder} 的音色校准不适用：这些权重不是官方发布的模型（sha256 {sha}…，"
+                          "--unverified-weights）；音色判断只相对于本批音频",
         "voice_typical": "  音色 {voice} 的典型音频：{path}",
+        "speakers_title": "说话人",
+        "col_speaker": "说话人", "col_clips": "条数", "col_minutes": "可用 / 分钟",
+        "col_verdict": "音色", "col_mislabelled": "误标到此处", "col_same_voice": "与之同一音色",
+        "speaker_not_judged": "音频太少，无法判断",
+        "speaker_voices": "{n} 种音色，{k} 条离群录音",
+        "more_speakers": "……另有 {n} 个说话人，见 report.json / report.html",
+        "no_text": "{n} 条音频没有文本：先跑 ASR，或按录音稿录制",
+        "rate": "语速（{lang}）：中位数 {median:.1f} 音节/秒，中间一半 {q1:.1f}-{q3:.1f}",
+        "script": "录音稿：{n} 句，录完约 {minutes:.1f} 分钟",
+        "script_before": "现有列表（{n} 行）缺少：{missing}",
+        "script_after": "加上录音稿后仍缺：{missing}",
     },
 }
 
@@ -322,9 +400,12 @@ class _Default(dict):
 
 
 def render(code: str, lang: str, **fields) -> tuple[str, str]:
-    """The ``(message, hint)`` of a finding code in ``lang``."""
+    """The ``(message, hint)`` of a finding code in ``lang``.
+
+    A hint may name facts of the clip (``{likely_speaker}``); without them (a set-level summary) the
+    code's general hint, the entry's third element, is used instead."""
     table = MESSAGES.get(lang, MESSAGES["en"])
-    template, hint = table.get(code) or MESSAGES["en"].get(code) or ("{code}", "")
+    template, hint, *general = table.get(code) or MESSAGES["en"].get(code) or ("{code}", "")
     cause = fields.get("cause")
     if code == "unreadable" and cause:
         causes = UNREADABLE_CAUSES.get(lang, UNREADABLE_CAUSES["en"])
@@ -340,6 +421,12 @@ def render(code: str, lang: str, **fields) -> tuple[str, str]:
     values = _Default({k: v for k, v in fields.items() if v is not None})
     values.setdefault("code", code)
     try:
+        hint = hint.format_map({k: v for k, v in values.items()})
+    except KeyError:
+        hint = general[0] if general else hint
+    except (ValueError, TypeError):
+        pass
+    try:
         return template.format_map(values), hint
     except (ValueError, TypeError, KeyError):
         return f"{code}: {fields.get('value')}", hint
@@ -349,3 +436,17 @@ def text(key: str, lang: str, **fields) -> str:
     """A terminal-summary string in ``lang``."""
     table = SUMMARY_STRINGS.get(lang, SUMMARY_STRINGS["en"])
     return table.get(key, SUMMARY_STRINGS["en"][key]).format(**fields)
+
+
+# Names of writing systems, for text_language_mismatch (keys as voxaudit.text.lang.char_script).
+SCRIPT_NAMES = {
+    "en": {"han": "Han characters", "kana": "kana", "hangul": "Hangul", "latin": "Latin letters",
+           "other": "other letters", "sep": ", "},
+    "zh": {"han": "汉字", "kana": "假名", "hangul": "谚文", "latin": "拉丁字母", "other": "其他文字", "sep": "、"},
+}
+
+
+def script_names(scripts, lang: str) -> str:
+    """The names of writing systems in ``lang``, joined."""
+    table = SCRIPT_NAMES.get(lang, SCRIPT_NAMES["en"])
+    return table["sep"].join(table.get(s, s) for s in scripts)

@@ -14,7 +14,8 @@ class ClipSource:
     """One clip as discovered; nothing is opened yet.
 
     ``path`` is where to read it; ``display_path`` is the path as the user gave it or relative to the
-    scanned folder (what reports show). ``list_line`` is the verbatim line of a GPT-SoVITS ``.list``.
+    scanned folder (what reports show). ``list_line`` is the verbatim line of a GPT-SoVITS ``.list``,
+    ``list_path`` and ``list_line_no`` (1-based) say where it stands.
     """
 
     path: str
@@ -23,6 +24,11 @@ class ClipSource:
     lang: Optional[str] = None
     text: Optional[str] = None
     list_line: Optional[str] = None
+    # The first folder level under the scanned folder (``--speakers folder``); None for files given
+    # directly, for list entries, and for files at the top of the folder.
+    folder_speaker: Optional[str] = None
+    list_path: Optional[str] = None
+    list_line_no: Optional[int] = None
 
 
 @dataclass
@@ -40,9 +46,15 @@ class Finding:
     threshold: Optional[float] = None
     cause: Optional[str] = None
     scope: Optional[str] = None
+    # Facts particular to a finding code (``speaker_mislabel``: ``likely_speaker`` and both
+    # similarities), written beside the fields above in report.json.
+    extra: Optional[dict[str, Any]] = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        out = {k: v for k, v in asdict(self).items() if v is not None and k != "extra"}
+        if self.extra:
+            out.update({k: v for k, v in self.extra.items() if k not in out})
+        return out
 
 
 @dataclass

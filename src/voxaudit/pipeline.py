@@ -20,11 +20,12 @@ from . import __version__
 from .audio import load_audio
 from .cache import content_sha256
 from .config import Config
-from .discover import Discovery, discover
+from .discover import UNLABELLED, Discovery, discover, speaker_labels
 from .errors import AudioError, ParameterError
 from .model import ClipResult, ClipSource, SEVERITY_RANK
-from .signal import measure_signal
+from .signal import measure_signal, speech_activity
 from .signal.findings import judge_metrics, make_finding, quality_score
+from .text.measure import clip_has_text, measure_clip_text
 
 ENCODER_SAMPLE_RATE = 16000
 SCHEMA_VERSION = 1
@@ -40,6 +41,8 @@ class ScanOptions:
     identity: bool = True
     encoder: str = "auto"
     model_dir: Optional[str] = None
+    # Load ECAPA-TDNN weights whose checksum is not the published model's (``--unverified-weights``).
+    unverified_weights: bool = False
     device: str = "auto"
     batch_size: Optional[int] = None
     # 'auto': bf16 autocast where native and faithful (ECAPA on AVX-512-BF16/AMX CPUs, bf16 GPUs),
@@ -49,9 +52,14 @@ class ScanOptions:
     journal_path: Optional[str] = None
     profile_path: Optional[str] = None
     select_minutes: Optional[float] = None
+    # How clips are grouped into labelled speakers: "auto" (a .list's speaker field when it names two
+    # or more speakers), "list", "folder" (first folder level) or "none" (one set).
+    speakers: str = "auto"
     save_embeddings: bool = False
     html: bool = True
     allow_download: bool = True
+    # Language code written into lists for clips that do not come from a .list (e.g. "ZH").
+    list_lang: Optional[str] = None
 
 
 @dataclass
@@ -62,6 +70,8 @@ class ScanResult:
     embeddings: Optional[np.ndarray] = None
     analysis: object = None
     notices: list[str] = field(default_factory=list)
+    # The speaker label of each clip when the set was judged per labelled speaker, else None.
+    speaker_labels: Optional[list[str]] = None
 
     def report_dict(self, inputs: Iterable[str] = ()) -> dict:
         return {
@@ -135,12 +145,15 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
         audio = load_audio(source.path)
         result.content_sha256 = content_sha256(source.path)
     except AudioError as error:
-        return _load_error_result(result, error, lang), None
+        _load_error_result(result, error, lang)
+        _add_text_findings(result, config, lang)
+        return result, None
     except (OSError, MemoryError, ValueError, RuntimeError) as error:  # belt and braces: never stop the run
         cause = "worker" if isinstance(error, MemoryError) else "os_error"
         result.findings = [make_finding("unreadable", "error", lang=lang, cause=cause,
                                         detail=f"{type(error).__name__}: {error}",
                                         error=f"{type(error).__name__}: {error}")]
+        _add_text_findings(result, config, lang)
         return result, None
 
     metrics = {"duration_s": round(audio.duration_s, 4), "sample_rate": audio.sample_rate,
@@ -148,17 +161,35 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
     if audio.subtype:
         metrics["sample_format"] = audio.subtype
     metrics["nonfinite_samples"] = int(audio.nonfinite_samples)
-    metrics.update(measure_signal(audio.samples, sample_rate=audio.sample_rate))
+    activity = speech_activity(audio.samples, sample_rate=audio.sample_rate)
+    metrics.update(measure_signal(audio.samples, sample_rate=audio.sample_rate, activity=activity))
+    context = None
+    if clip_has_text(source):  # the transcript against the same speech activity
+        text_metrics, context = measure_clip_text(source, speech_runs_s=activity.speech_segments_s(), ui_lang=lang)
+        metrics.update(text_metrics)
     result.metrics = _round_metrics(metrics)
     from .messages import load_notes
 
     result.notes = load_notes(lang, nonfinite_percent=100.0 * audio.nonfinite_samples / max(
         1, audio.samples.size * audio.channels), dead=audio.dead_channels, channels=audio.channels,
         unbalance_db=audio.unbalance_db)
-    result.findings = judge_metrics(_round_metrics(metrics, keep_infinite=True), config, lang=lang)
+    # Judged with -inf kept (the level of digital silence), which JSON stores as null.
+    result.findings = judge_metrics(_round_metrics(metrics, keep_infinite=True), config, lang=lang, context=context)
     result.quality = quality_score(result.findings, config)
 
     return result, (_to_encoder_rate(audio) if want_audio else None)
+
+
+def _add_text_findings(result: ClipResult, config: Config, lang: str) -> None:
+    """The list-line checks of a clip whose audio could not be read (its line is still judged). Its metrics
+    stay as they were: an empty dict still means "not decoded" to the summary and to ``serve``."""
+    if not clip_has_text(result.source):
+        return
+    text_metrics, context = measure_clip_text(result.source, ui_lang=lang)
+    result.findings += judge_metrics({**result.metrics, **_round_metrics(text_metrics)}, config, lang=lang,
+                                     context=context,
+                                     codes={"list_format", "text_missing", "unsupported_language",
+                                            "text_language_mismatch"})
 
 
 def _to_encoder_rate(audio) -> np.ndarray:
@@ -253,23 +284,24 @@ def summarise_clips(clips: list[ClipResult], lang: str) -> dict:
         if worst:
             by_severity[worst] += 1
     by_code: dict[str, dict] = {}
-    hints: dict[str, dict[str, int]] = {}  # per code, the clips' own hints (an unreadable clip's fits its cause)
+    # An unreadable clip's hint fits its cause (not found, a pipe, ...): the summary gives the causes' hints.
+    hints: dict[str, int] = {}
     for clip in clips:
         for code in sorted({f.code for f in clip.findings}):
             entry = by_code.setdefault(code, {"clips": 0, "minutes": 0.0, "severity": "info",
                                               "hint": render(code, lang)[1]})
-            for hint in {f.hint for f in clip.findings if f.code == code and f.hint}:
-                hints.setdefault(code, {})[hint] = hints.setdefault(code, {}).get(hint, 0) + 1
+            if code == "unreadable":
+                for hint in {f.hint for f in clip.findings if f.code == code and f.hint}:
+                    hints[hint] = hints.get(hint, 0) + 1
             entry["clips"] += 1
             entry["minutes"] += clip.metrics.get("duration_s", 0.0) / 60.0
             worst = max((f.severity for f in clip.findings if f.code == code), key=SEVERITY_RANK.__getitem__)
             if SEVERITY_RANK[worst] > SEVERITY_RANK[entry["severity"]]:
                 entry["severity"] = worst
-    for code, entry in by_code.items():
+    for entry in by_code.values():
         entry["minutes"] = round(entry["minutes"], 3)
-        ranked = sorted(hints.get(code, {}).items(), key=lambda kv: -kv[1])[:3]
-        if ranked:
-            entry["hint"] = " / ".join(hint for hint, _ in ranked)
+    if hints and "unreadable" in by_code:
+        by_code["unreadable"]["hint"] = " / ".join(h for h, _ in sorted(hints.items(), key=lambda kv: -kv[1])[:3])
     by_code = dict(sorted(by_code.items(), key=lambda kv: (-SEVERITY_RANK[kv[1]["severity"]], -kv[1]["clips"])))
     return {
         "n_clips": len(clips),
@@ -307,6 +339,20 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     options = options or ScanOptions()
     discovery = discover(inputs, lang=options.lang)
     sources = discovery.clips
+    labels = speaker_labels(sources, options.speakers)
+    if labels is not None:
+        for source, label in zip(sources, labels):
+            if label != UNLABELLED:
+                source.speaker = label
+    if options.list_lang is not None:
+        from .text.lang import normalise_lang
+
+        if normalise_lang(options.list_lang) is None:
+            raise ParameterError(f"--list-lang {options.list_lang!r} is not a code GPT-SoVITS accepts: "
+                                 "ZH, JA, EN, KO or YUE (or zh, ja, en, ko, yue)")
+        for source in sources:
+            if source.list_line is None and source.lang is None:
+                source.lang = options.list_lang
     jobs = options.jobs or default_jobs()
     if jobs < 1:
         raise ParameterError(f"jobs must be >= 1, got {jobs}")
@@ -375,14 +421,21 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     clips = [r for r in results if r is not None]
     matrix, analysis, identity_summary = None, None, {}
     if identity is not None:
-        matrix, analysis, identity_summary = identity.analyse(clips, embeddings)
+        matrix, analysis, identity_summary = identity.analyse(clips, embeddings, labels)
     from .conditions import apply_set_conditions
+    from .text import judge_set_text
 
+    text_summary = judge_set_text(clips, options.config, ui_lang=options.lang)
     set_conditions = apply_set_conditions(clips, options.config, options.lang)
     summary = {**summarise_clips(clips, options.lang), "measurements_reused": len(known), **identity_summary,
-               "set_conditions": set_conditions, "duplicates": discovery.duplicates}
+               **text_summary, "set_conditions": set_conditions, "duplicates": discovery.duplicates}
     from .select import choose_reference
 
-    summary["reference"], summary["reference_alternates"] = choose_reference(clips)
+    if labels is None:
+        summary["reference"], summary["reference_alternates"] = choose_reference(clips)
+    else:
+        # One reference per speaker (summary.speakers), none for the whole set.
+        summary["reference"], summary["reference_alternates"] = None, []
+        summary["n_speakers"] = len(set(labels))
     return ScanResult(clips=clips, summary=summary, discovery=discovery, embeddings=matrix,
-                      analysis=analysis, notices=notices)
+                      analysis=analysis, notices=notices, speaker_labels=labels)

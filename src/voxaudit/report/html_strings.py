@@ -23,6 +23,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "verdict_one_voice_outliers": "One voice, {k} outlier take(s)",
         "verdict_n_voices": "{n} voices found",
         "voices_title": "Voices in this set",
+        "speakers_title": "Speakers",
+        "col_speaker": "Speaker", "col_clips": "Clips", "col_usable_minutes": "Usable / min",
+        "col_voice": "Voice", "col_mislabelled": "Filed here by mistake", "col_same_voice": "Same voice as",
+        "col_reference": "Reference clip",
+        "speaker_consistent": "one consistent voice",
+        "speaker_mislabels_only": "one voice (clips of others filed here)",
+        "speaker_outliers": "one voice, {k} outlier take(s)",
+        "speaker_voices": "{n} voices",
+        "speaker_too_small": "too few clips to judge",
+        "speaker_heatmap": "Voice similarity between speakers",
+        "speaker_heatmap_note": "Cohesion of two speakers' clips: about 1 for one voice (two names for one "
+                                "person), about 0.8 or less for two people. Speakers with a problem first.",
+        "cohesion": "cohesion",
+        "filter_speaker": "Speaker",
+        "other_speakers": "other speakers",
+        "mislabel_mark": "sounds like {speaker}",
         "voice_label": "Voice {voice}: {n} clips, {minutes} min",
         "voice_reference": "(the reference)",
         "voice_typical": "a typical clip",
@@ -33,6 +49,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "verdict_unreadable": "{n} unreadable",
         "verdict_detail": "Flagged = at least one warning or error. Usable minutes exclude clips with an error.",
         "encoder": "Speaker encoder",
+        "calibration_na": "The {encoder} identity calibration does not apply: these weights are not the published "
+                          "model (sha256 {sha}…, loaded with --unverified-weights), so read the voice verdict as "
+                          "relative to this set.",
         # Reference
         "reference": "Reference clip",
         "reference_none": "No reference clip was chosen.",
@@ -145,6 +164,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "verdict_one_voice_outliers": "同一音色，但有 {k} 条离群音频",
         "verdict_n_voices": "检测到 {n} 种音色",
         "voices_title": "本组音频中的音色",
+        "speakers_title": "说话人",
+        "col_speaker": "说话人", "col_clips": "条数", "col_usable_minutes": "可用 / 分钟",
+        "col_voice": "音色", "col_mislabelled": "误标到此处", "col_same_voice": "与之同一音色",
+        "col_reference": "参考音频",
+        "speaker_consistent": "音色一致",
+        "speaker_mislabels_only": "单一音色（混入了其他说话人的音频）",
+        "speaker_outliers": "单一音色，{k} 条离群录音",
+        "speaker_voices": "{n} 种音色",
+        "speaker_too_small": "音频太少，无法判断",
+        "speaker_heatmap": "说话人之间的音色相似度",
+        "speaker_heatmap_note": "两个说话人音频的凝聚度：同一音色（一人两名）约为 1，两个人约 0.8 或更低。有问题的说话人排在前面。",
+        "cohesion": "凝聚度",
+        "filter_speaker": "说话人",
+        "other_speakers": "其他说话人",
+        "mislabel_mark": "听起来像 {speaker}",
         "voice_label": "音色 {voice}：{n} 条，{minutes} 分钟",
         "voice_reference": "（参考音色）",
         "voice_typical": "典型音频",
@@ -155,6 +189,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "verdict_unreadable": "{n} 条无法读取",
         "verdict_detail": "“有问题”指至少有一个警告或错误。可用时长不含有错误的音频。",
         "encoder": "声纹模型",
+        "calibration_na": "{encoder} 的音色校准不适用：这些权重不是官方发布的模型（sha256 {sha}…，"
+                          "以 --unverified-weights 加载），音色判断只相对于本批音频。",
         # 参考音频
         "reference": "参考音频",
         "reference_none": "未选出参考音频。",
@@ -268,6 +304,7 @@ CODE_LABELS: dict[str, dict[str, str]] = {
         "mains_hum": "Mains hum", "reverb": "Reverb", "plosive": "Plosive pops",
         "agc_pumping": "AGC pumping", "denoised": "Denoised", "speaker_mismatch": "Speaker mismatch",
         "corrupt_samples": "Corrupt samples (NaN/Inf)",
+        "speaker_mislabel": "Filed under the wrong speaker", "speaker_not_in_profile": "Speaker not in the profile",
     },
     "zh": {
         "unreadable": "无法读取", "too_short": "过短", "too_long": "过长",
@@ -277,6 +314,7 @@ CODE_LABELS: dict[str, dict[str, str]] = {
         "mains_hum": "电流声", "reverb": "混响", "plosive": "喷麦",
         "agc_pumping": "自动增益起伏", "denoised": "降噪痕迹", "speaker_mismatch": "音色不一致",
         "corrupt_samples": "采样数据损坏（NaN/无穷大）",
+        "speaker_mislabel": "说话人标错", "speaker_not_in_profile": "说话人不在声纹档案中",
     },
 }
 
@@ -350,3 +388,27 @@ def code_label(code: str, lang: str) -> str:
     """Short name of a finding code; the code itself when unknown."""
     return CODE_LABELS[normalise_lang(lang)].get(code, code.replace("_", " "))
 
+
+
+# Transcript checks (voxaudit/text/): their labels, in one block (the coverage panel's own strings live
+# in report/html_text.py).
+_TEXT_CODE_LABELS = {
+    "en": {"list_format": "List line format", "text_missing": "Text missing",
+           "unsupported_language": "Unsupported language code", "text_language_mismatch": "Text not in its language",
+           "speaking_rate": "Speaking rate off", "unmarked_pause": "Unmarked pause"},
+    "zh": {"list_format": "列表行格式错误", "text_missing": "缺少文本", "unsupported_language": "语言代码不支持",
+           "text_language_mismatch": "文本与语言不符", "speaking_rate": "语速异常", "unmarked_pause": "停顿无标点"},
+}
+_TEXT_METRIC_LABELS = {
+    "en": {"list_fields": "List line fields", "lang_supported": "Language code accepted (1/0)",
+           "text_chars": "Text characters", "text_foreign_share": "Text in another script (fraction)",
+           "text_syllables": "Text syllables", "speaking_rate_syl_s": "Speaking rate (syllables/s)",
+           "speaking_rate_iqr": "Rate outside the set (IQR)", "unmarked_pause_s": "Longest unmarked pause (s)"},
+    "zh": {"list_fields": "列表行字段数", "lang_supported": "语言代码可用（1/0）", "text_chars": "文本字数",
+           "text_foreign_share": "文本中其他文字的占比", "text_syllables": "文本音节数",
+           "speaking_rate_syl_s": "语速（音节/秒）", "speaking_rate_iqr": "语速偏离（四分位距）",
+           "unmarked_pause_s": "最长无标点停顿（秒）"},
+}
+for _lang in LANGUAGES:
+    CODE_LABELS[_lang].update(_TEXT_CODE_LABELS[_lang])
+    METRIC_LABELS[_lang].update(_TEXT_METRIC_LABELS[_lang])

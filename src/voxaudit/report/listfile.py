@@ -1,8 +1,11 @@
 """GPT-SoVITS ``.list`` files: ``path|speaker|lang|text``, UTF-8, one clip per line.
 
 A clip discovered from a ``.list`` is written back as its original line, verbatim. Any other clip is
-written as ``absolute_path|speaker|lang|text`` with the speaker defaulting to the clip's folder name and
-language and text left empty (fill them in, or let GPT-SoVITS's ASR step do it).
+written as ``absolute_path|speaker|lang|text`` with the speaker defaulting to the clip's folder name, the
+language from ``--list-lang`` (or a ``serve`` session's script) and the text from the script. A clip that
+has no language or no text would be a line GPT-SoVITS rejects or trains on nothing: it is written as a
+comment that says what is missing, followed by the line to complete (``# no text (run ASR or record from a
+script): /data/a.wav|voice|ZH|``); remove the ``# ...: `` prefix once the field is filled in.
 
 Rejected clips carry their reason on a **comment line before the clip's line**::
 
@@ -60,6 +63,10 @@ def list_text(clips: Iterable[ClipResult], *, reasons: Optional[Mapping[str, str
             # Say so in a comment rather than write a line that corrupts the file.
             lines.append(f"# cannot be listed ({problem}): {_one_line(clip.source.path)}")
             continue
+        missing = untrainable(clip)
+        if missing:
+            lines.append(f"# {missing}: {list_line(clip)}")
+            continue
         lines.append(list_line(clip))
     return "\n".join(lines) + ("\n" if lines else "")
 
@@ -113,6 +120,23 @@ def _unlistable(clip: ClipResult) -> Optional[str]:
         return "line break in the path"
     if "|" in path:
         return "'|' in the path"
+    return None
+
+
+NO_TEXT = "no text (run ASR or record from a script)"
+NO_LANG = "no language (pass --list-lang, e.g. --list-lang ZH)"
+
+
+def untrainable(clip: ClipResult) -> Optional[str]:
+    """Why a clip's built line (not from a list) would not train in GPT-SoVITS: no text or no language
+    code; None when it would (and for lines kept verbatim from a list: those are judged by the scan)."""
+    source = clip.source
+    if source.list_line is not None:
+        return None
+    if not _field(source.text).strip():
+        return NO_TEXT
+    if not _field(source.lang).strip():
+        return NO_LANG
     return None
 
 

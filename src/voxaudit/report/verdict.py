@@ -19,6 +19,15 @@ VERDICT_TEXT = {
         "and": " and ", "comma": ", ", "sep": "; ",
         "about_equal": "voices {a} and {b} are about equal in length: choose which to keep ({a} is the "
                        "reference until you do)",
+        "speakers": "{n} speakers",
+        "all_consistent": "each one consistent voice",
+        "consistent_count": "{k} one consistent voice each",
+        "not_one_voice": "more than one voice: {names}",
+        "outliers": "outlier takes: {names}",
+        "too_small": "too few clips to judge: {names}",
+        "mislabelled": "{m} clip(s) filed under the wrong name",
+        "same_voice": "one voice under two names: {pairs}",
+        "pair": "{a} = {b}",
     },
     "zh": {
         "one_voice": "音色一致（单一说话人）",
@@ -29,6 +38,15 @@ VERDICT_TEXT = {
         "both": "两种都", "each": "逐一",
         "and": "，", "comma": "，", "sep": "；",
         "about_equal": "音色 {a} 与 {b} 时长相近：请选择保留哪一种（选定前以 {a} 为参考）",
+        "speakers": "{n} 个说话人",
+        "all_consistent": "每个说话人音色一致",
+        "consistent_count": "{k} 个说话人音色一致",
+        "not_one_voice": "包含多种音色：{names}",
+        "outliers": "有离群录音：{names}",
+        "too_small": "音频太少无法判断：{names}",
+        "mislabelled": "{m} 条音频标错了说话人",
+        "same_voice": "两个名字其实是同一音色：{pairs}",
+        "pair": "{a} = {b}",
     },
 }
 
@@ -73,3 +91,57 @@ def voices_sentence(summary: dict, lang: str, *, n_outliers: Optional[int] = Non
     if summary.get("voices_about_equal"):
         sentence += t["sep"] + t["about_equal"].format(a=voices[0].get("voice"), b=voices[1].get("voice"))
     return sentence
+
+
+def speakers_sentence(summary: dict, lang: str, *, max_names: int = 5) -> str:
+    """The verdict of a multi-speaker set in one sentence (``summary["speakers"]`` and the counts).
+
+    Examples
+    --------
+    >>> s = {"speakers": [{"name": "anna", "n_voices": 1, "consistent": True},
+    ...                   {"name": "ben", "n_voices": 2, "consistent": False},
+    ...                   {"name": "ben2", "n_voices": 1, "consistent": True}], "n_mislabelled": 2,
+    ...      "same_voice_pairs": [["ben", "ben2"]]}
+    >>> speakers_sentence(s, "en")
+    '3 speakers: 2 one consistent voice each; more than one voice: ben; 2 clip(s) filed under the wrong name; one voice under two names: ben = ben2'
+    """
+    t = VERDICT_TEXT["zh" if str(lang).startswith("zh") else "en"]
+    speakers = summary.get("speakers") or []
+
+    def names(items):
+        items = list(items)
+        return t["comma"].join(items[:max_names]) + (" …" if len(items) > max_names else "")
+
+    status = {s["name"]: speaker_status(s) for s in speakers}
+    consistent = [n for n, st in status.items() if st in ("consistent", "mislabels_only")]
+    parts = [t["speakers"].format(n=len(speakers))]
+    if len(consistent) == len(speakers):
+        parts.append(t["all_consistent"])
+    else:
+        parts.append(t["consistent_count"].format(k=len(consistent)))
+        for key, wanted in (("not_one_voice", "voices"), ("outliers", "outliers"), ("too_small", "too_small")):
+            found = [n for n, st in status.items() if st == wanted]
+            if found:
+                parts.append(t[key].format(names=names(found)))
+    if summary.get("n_mislabelled"):
+        parts.append(t["mislabelled"].format(m=summary["n_mislabelled"]))
+    pairs = summary.get("same_voice_pairs") or []
+    if pairs:
+        parts.append(t["same_voice"].format(pairs=names(t["pair"].format(a=a, b=b) for a, b in pairs)))
+    return parts[0] + ": " + t["sep"].join(parts[1:]) if t is VERDICT_TEXT["en"] else parts[0] + "：" + t["sep"].join(parts[1:])
+
+
+def speaker_status(entry: dict) -> str:
+    """One label's state, clips filed under it by mistake set aside: ``too_small`` (not judged),
+    ``consistent``, ``mislabels_only`` (one voice; its only outliers belong to other labels),
+    ``outliers`` (one voice with outlier takes) or ``voices`` (more than one voice of its own)."""
+    if entry.get("identity_too_small") or entry.get("n_voices") is None:
+        return "too_small"
+    if entry.get("consistent"):
+        return "consistent"
+    own_voices = entry.get("n_own_voices") or entry.get("n_voices") or 1
+    if own_voices > 1:
+        return "voices"
+    if (entry.get("n_outliers") or 0) > (entry.get("n_mislabelled") or 0):
+        return "outliers"
+    return "mislabels_only"

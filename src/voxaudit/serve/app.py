@@ -135,7 +135,8 @@ def create_app(project_dir: str | os.PathLike, *, lang: str = "en", config: Opti
                encoder: str = "auto", model_dir: Optional[str] = None, device: str = "auto",
                profile_path: Optional[str | os.PathLike] = None, max_upload_mb: float = 100.0,
                workers: int = 2, identity: bool = True, allowed_hosts: Optional[Iterable[str]] = None,
-               warm: bool = True) -> FastAPI:
+               warm: bool = True, unverified_weights: bool = False,
+               script_path: Optional[str | os.PathLike] = None, list_lang: Optional[str] = None) -> FastAPI:
     """Build the app for one project folder.
 
     Parameters
@@ -161,6 +162,12 @@ def create_app(project_dir: str | os.PathLike, *, lang: str = "en", config: Opti
         it binds to a loopback address.
     warm : bool
         Load the encoder and catch up on unfinished takes in the background at start-up.
+    unverified_weights : bool
+        Accept ECAPA-TDNN weights that are not the published checkpoint (``--unverified-weights``).
+    script_path : path-like, optional
+        A recording script (``script.txt``): the page shows the next sentence to read (serve/script.py).
+    list_lang : str, optional
+        Language code of the takes' list lines (default: the script's).
 
     Returns
     -------
@@ -169,7 +176,8 @@ def create_app(project_dir: str | os.PathLike, *, lang: str = "en", config: Opti
     """
     session = Session(project_dir, lang=lang, config=config, encoder=encoder, model_dir=model_dir,
                       device=device, profile_path=profile_path,
-                      max_upload_bytes=int(float(max_upload_mb) * 1e6), workers=workers, identity=identity)
+                      max_upload_bytes=int(float(max_upload_mb) * 1e6), workers=workers, identity=identity,
+                      unverified_weights=unverified_weights, script_path=script_path, list_lang=list_lang)
     hosts = None if allowed_hosts is None else {h.lower().strip("[]") for h in allowed_hosts}
 
     @asynccontextmanager
@@ -332,6 +340,19 @@ def create_app(project_dir: str | os.PathLike, *, lang: str = "en", config: Opti
     async def delete_profile():
         await run_in_threadpool(session.clear_profile)
         return await get_profile()
+
+    @app.get("/api/script", tags=["script"],
+             summary="The recording script: the next sentence to read, and takes without text")
+    async def get_script(lang: Optional[str] = None):
+        from .script import no_text_notice
+
+        ui_lang = lang if lang in ("en", "zh") else session.lang
+        with session.store.lock:
+            texts = [r.get("text") for r in session.store.records()]
+        state = session.script.state(texts, ui_lang) if session.script is not None else {"n_sentences": 0}
+        state["n_without_text"] = sum(1 for t in texts if not (t or "").strip())
+        state["no_text"] = no_text_notice(state["n_without_text"], ui_lang)
+        return state
 
     @app.get("/api/health", tags=["server"], summary="Liveness and versions")
     async def health():

@@ -74,16 +74,19 @@ class LoadedEncoder:
             return self.inference.embed(wav16k)
 
 
-def shared_encoder(name: str = "auto", *, model_dir: Optional[str] = None, device: str = "auto") -> LoadedEncoder:
+def shared_encoder(name: str = "auto", *, model_dir: Optional[str] = None, device: str = "auto",
+                   verify: bool = True) -> LoadedEncoder:
     """The encoder for these settings, loaded on first use and then shared by every session of this
-    process (the weights are read once). Never downloads: a server does not reach the network."""
-    key = (name, model_dir, device)
+    process (the weights are read once). Never downloads: a server does not reach the network.
+    ``verify=False`` accepts ECAPA-TDNN weights that are not the published checkpoint."""
+    key = (name, model_dir, device, bool(verify))
     with _ENCODERS_LOCK:
         loaded = _ENCODERS.get(key)
         if loaded is None:
             from ..speaker import EmbeddingInference, load_encoder
 
-            encoder, notice = load_encoder(name, model_dir=model_dir, device=device, allow_download=False)
+            encoder, notice = load_encoder(name, model_dir=model_dir, device=device, allow_download=False,
+                                           verify=verify)
             loaded = LoadedEncoder(encoder, EmbeddingInference(encoder), notice)
             _ENCODERS[key] = loaded
         return loaded
@@ -134,6 +137,8 @@ class Session:
         Thresholds (default: the built-in table).
     encoder, model_dir, device :
         Speaker encoder settings, as for ``voxaudit scan``.
+    unverified_weights : bool
+        Accept ECAPA-TDNN weights that are not the published checkpoint, as ``--unverified-weights``.
     profile_path : path-like, optional
         A ``profile.json`` to judge takes against; copied into the project as ``voice-profile.json``.
     max_upload_bytes : int
@@ -147,7 +152,9 @@ class Session:
     def __init__(self, project_dir: str | os.PathLike, *, lang: str = "en", config: Optional[Config] = None,
                  encoder: str = "auto", model_dir: Optional[str] = None, device: str = "auto",
                  profile_path: Optional[str | os.PathLike] = None,
-                 max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, workers: int = 2, identity: bool = True):
+                 max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, workers: int = 2, identity: bool = True,
+                 unverified_weights: bool = False,
+                 script_path: Optional[str | os.PathLike] = None, list_lang: Optional[str] = None):
         if lang not in ("en", "zh"):
             raise ParameterError(f"lang must be 'en' or 'zh', got {lang!r}")
         if int(max_upload_bytes) < 1:
@@ -155,7 +162,8 @@ class Session:
         self.store = TakeStore(project_dir)
         self.lang = lang
         self.config = config or Config()
-        self.encoder_settings = {"name": encoder, "model_dir": model_dir, "device": device}
+        self.encoder_settings = {"name": encoder, "model_dir": model_dir, "device": device,
+                                 "verify": not unverified_weights}
         self.identity = identity
         self.max_upload_bytes = int(max_upload_bytes)
         self.executor = ThreadPoolExecutor(max_workers=max(1, int(workers)), thread_name_prefix="voxaudit-take")
@@ -167,6 +175,13 @@ class Session:
         self._exported: dict[str, tuple] = {}
         self.profile = None
         self.profile_error: Optional[str] = None
+        # A recording script (serve/script.py) and the language code of the takes' list lines.
+        self.script = None
+        if script_path is not None:
+            from .script import RecordingScript
+
+            self.script = RecordingScript(script_path, list_lang=list_lang)
+        self.list_lang = self.script.list_lang if self.script is not None else list_lang
         if profile_path is not None:
             self.load_profile(profile_path)
         elif self.store.profile_path.is_file():
@@ -289,7 +304,9 @@ class Session:
         if ext is None or info.frames <= 0 or info.samplerate <= 0:
             raise UploadError(415, "not_audio", f"unsupported audio format {info.format!r} "
                                                 f"(send WAV, FLAC, OGG or MP3)")
-        result, wav16k = process_clip(ClipSource(str(path), name), self.config, self.lang, self.identity)
+        # With a text, the transcript checks (speaking rate, unmarked pauses) run on the take as it arrives.
+        source = ClipSource(str(path), name, text=(fields.get("text") or "").strip() or None, lang=self.list_lang)
+        result, wav16k = process_clip(source, self.config, self.lang, self.identity)
         if "sample_rate" not in result.metrics:  # not decoded (a too-long clip keeps its duration)
             finding = result.findings[0] if result.findings else None
             code = finding.code if finding else "unreadable"
@@ -360,19 +377,24 @@ class Session:
         speaker = self.store.meta.get("speaker")
         for record in records:
             path = self.store.audio_path(record)
-            source = ClipSource(str(path), f"takes/{record['file']}", speaker=speaker, text=record.get("text"))
+            source = ClipSource(str(path), f"takes/{record['file']}", speaker=speaker, text=record.get("text"),
+                                lang=self.list_lang)
             clip = ClipResult(source=source, metrics=dict(record.get("metrics") or {}),
                               content_sha256=record.get("sha256"), notes=list(record.get("notes") or []))
             clip.findings = judge_metrics(clip.metrics, self.config, lang=lang)
             clip.quality = quality_score(clip.findings, self.config)
             clips.append(clip)
 
+        from ..text import judge_set_text
+
+        text_summary = judge_set_text(clips, self.config, ui_lang=lang)  # speaking rate against the session
         summary = summarise_clips(clips, lang)
+        summary.update(text_summary)
         matrix, analysis = None, None
         identity_summary: dict[str, Any] = {"identity": bool(self.identity and self._encoder_error is None),
                                             "min_takes": MIN_TAKES_FOR_IDENTITY}
         if self.identity and key is not None and clips:
-            from ..identity import identity_summary as identity_summary_dict, judge_identity
+            from ..identity import identity_summary as identity_summary_dict, judge_identity, weights_summary
 
             matrix = np.full((len(clips), int(key["dim"])), np.nan, dtype=np.float32)
             for row, record in enumerate(records):
@@ -391,6 +413,7 @@ class Session:
             summary = summarise_clips(clips, lang)
             identity_summary.update({
                 "encoder": key["name"], "encoder_weights_sha256": key["weights_sha256"],
+                **weights_summary(key["name"], key["weights_sha256"]),
                 "embedding_dim": int(key["dim"]),
                 "judged_against": "profile" if use_profile is not None else "set",
                 "n_outliers": analysis.n_outliers, "n_embedded": analysis.n_readable,

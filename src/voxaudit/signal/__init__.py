@@ -40,7 +40,7 @@ MEASURES = (
 __all__ = ["measure_signal", "speech_activity", "SpeechActivity", "MEASURES"]
 
 
-def measure_signal(samples: np.ndarray, *, sample_rate: int) -> dict:
+def measure_signal(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity | None = None) -> dict:
     """Run every signal measure on a mono clip.
 
     Parameters
@@ -49,6 +49,9 @@ def measure_signal(samples: np.ndarray, *, sample_rate: int) -> dict:
         Mono float32 samples, full scale 1.0, finite.
     sample_rate : int
         Sample rate in Hz (the clip's native rate).
+    activity : SpeechActivity, optional
+        ``speech_activity(samples, sample_rate=sample_rate)`` when the caller already has it (the
+        transcript checks use the same pauses); computed here otherwise.
 
     Returns
     -------
@@ -56,7 +59,8 @@ def measure_signal(samples: np.ndarray, *, sample_rate: int) -> dict:
         Metric name -> value; see each ``measure_*`` for the names and units.
     """
     x = np.asarray(samples, dtype=np.float32)
-    activity = speech_activity(x, sample_rate=sample_rate)
+    if activity is None:
+        activity = speech_activity(x, sample_rate=sample_rate)
     metrics: dict = {}
     for measure in MEASURES:
         metrics.update(measure(x, sample_rate=sample_rate, activity=activity))

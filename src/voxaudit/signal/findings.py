@@ -17,6 +17,8 @@ from .denoise import GATE_DROP_DB
 def _exceeds(value: float, level: Optional[float], direction: str) -> bool:
     if level is None:
         return False
+    if direction == "not":
+        return value != level
     return value < level if direction == "below" else value > level
 
 
@@ -56,18 +58,23 @@ def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional
                    threshold=None if threshold is None else float(threshold), cause=cause)
 
 
-def judge_metrics(metrics: dict, config: Config, *, lang: str = "en") -> list[Finding]:
-    """Every finding the thresholds table raises on one clip's metrics, worst first."""
+def judge_metrics(metrics: dict, config: Config, *, lang: str = "en", context: Optional[dict] = None,
+                  codes: Optional[set] = None) -> list[Finding]:
+    """Every finding the thresholds table raises on one clip's metrics, worst first.
+
+    ``context`` adds fields for the messages (a list line's number, its language code); ``codes``
+    limits the judgement to those rules."""
     findings = []
+    fields = {**metrics, **(context or {})}
     for code, rule in config.rules.items():
-        if not rule.enabled:
+        if not rule.enabled or (codes is not None and code not in codes):
             continue
         verdict = judge_rule(rule, metrics)
         if verdict is None:
             continue
         severity, value, threshold = verdict
         findings.append(make_finding(code, severity, lang=lang, metric=rule.metric, value=value,
-                                     threshold=threshold, **metrics))
+                                     threshold=threshold, **fields))
     findings.sort(key=lambda f: f.severity != "error")
     return findings
 

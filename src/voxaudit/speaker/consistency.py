@@ -69,6 +69,8 @@ ABOUT_EQUAL_SHARE = 0.8
 MAX_CLUSTER_CLIPS = 3000
 # Rows per block when every clip is compared with every cluster mean (bounds the N x K block's memory).
 ASSIGN_BLOCK_ROWS = 16384
+# A group larger than this is split (2-means) on an evenly spaced sample of this many clips.
+SPLIT_SAMPLE_CLIPS = 20000
 MAX_ITERATIONS = 50
 # Short clips: the spread of a clip's similarity to its own speaker's centroid grows as the clip gets
 # shorter (an embedding averages fewer frames; its variance goes as 1 / duration). Measured with GE2E
@@ -383,7 +385,7 @@ class SetAnalysis:
 
 def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | None" = None,
                 min_clips: int = 5, weights_sha256: str | None = None, lang: str = "en",
-                durations=None) -> SetAnalysis:
+                durations=None, dominant_by: str = "minutes") -> SetAnalysis:
     """Judge whether a set of clips is one voice, which voices it holds, and which clips are not the
     dominant voice.
 
@@ -409,6 +411,10 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
         and clips shorter than ``SHORT_CLIP_REF_S`` get a wider outlier margin
         (:func:`duration_widths`). Without them voices are ranked by clip count and every clip gets the
         plain margin.
+    dominant_by : {"minutes", "clips"}
+        What makes a voice dominant: the most minutes (a folder of takes: the voice the user has most
+        of), or the most clips (a labelled speaker: a few long clips filed under the label by mistake
+        must not become the label's voice).
 
     Returns
     -------
@@ -417,8 +423,8 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
     Raises
     ------
     ParameterError
-        On a non-2-D array, an unknown encoder, ``min_clips < 3``, or a profile made with another
-        encoder, other weights or another embedding size.
+        On a non-2-D array, an unknown encoder, ``min_clips < 3``, an unknown ``dominant_by``, or a
+        profile made with another encoder, other weights or another embedding size.
 
     Examples
     --------
@@ -432,6 +438,8 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
     cal = calibration_for(encoder)
     if isinstance(min_clips, bool) or not isinstance(min_clips, (int, np.integer)) or min_clips < 3:
         raise ParameterError(f"min_clips must be an integer >= 3, got {min_clips!r}")
+    if dominant_by not in ("minutes", "clips"):
+        raise ParameterError(f"dominant_by must be 'minutes' or 'clips', got {dominant_by!r}")
     emb = np.asarray(embeddings)
     if emb.ndim != 2:
         raise ParameterError(f"embeddings must be a 2-D array [N, D], got shape {emb.shape}")
@@ -443,10 +451,11 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
     dtype = np.float64 if n_rows <= MAX_CLUSTER_CLIPS else np.float32
     finite = np.all(np.isfinite(emb), axis=1)
     norms = np.zeros(n_rows)
-    norms[finite] = np.linalg.norm(emb[finite].astype(np.float64), axis=1)
+    norms[finite] = np.sqrt(np.einsum("ij,ij->i", emb[finite], emb[finite], dtype=np.float64))
     valid = finite & (norms > 0)
     idx = np.flatnonzero(valid)
-    x = (emb[idx] / norms[idx, None]).astype(dtype, copy=False)
+    x = emb[idx].astype(dtype)  # one copy of the readable rows, normalised in place
+    x /= norms[idx, None].astype(dtype)
     n = idx.size
     widths = duration_widths(durations, n_rows)[idx]
     weights = _duration_weights(durations, n_rows)[idx]
@@ -489,7 +498,7 @@ def analyse_set(embeddings: np.ndarray, *, encoder: str, profile: "Profile | Non
     min_size = max(MIN_VOICE_CLIPS, math.ceil(MIN_VOICE_SHARE * n))
     n_groups = int(groups.max()) + 1
     sizes = np.bincount(groups, minlength=n_groups)
-    mass = np.bincount(groups, weights=weights, minlength=n_groups)
+    mass = np.bincount(groups, weights=weights if dominant_by == "minutes" else None, minlength=n_groups)
     voice_ids = [g for g in range(n_groups) if sizes[g] >= min_size]
     if profile is not None and voice_ids:
         # Against a profile, the dominant voice is the group with the most clips that match it.
@@ -670,12 +679,24 @@ def split_groups(x: np.ndarray, labels: np.ndarray, *, threshold: float,
         rows = todo.pop()
         if rows.size < 2 * min_part:
             continue
-        part = _two_means(x[rows], seed=rows.size)
+        if rows.size <= SPLIT_SAMPLE_CLIPS:
+            part = _two_means(x[rows], seed=rows.size)[0]
+        else:
+            # A large group: 2-means on an evenly spaced sample, then every row to the nearer centre.
+            sample = rows[np.linspace(0, rows.size - 1, SPLIT_SAMPLE_CLIPS).round().astype(int)]
+            centres = _two_means(x[sample], seed=rows.size)[1].astype(x.dtype)
+            part = np.empty(rows.size, dtype=int)
+            for start in range(0, rows.size, ASSIGN_BLOCK_ROWS):
+                block = rows[start:start + ASSIGN_BLOCK_ROWS]
+                part[start:start + block.size] = np.argmax(x[block] @ centres.T, axis=1)
         a, b = rows[part == 0], rows[part == 1]
         if a.size < min_part or b.size < min_part:
             continue
-        if voice_cohesion(x[a].sum(axis=0, dtype=np.float64), a.size,
-                          x[b].sum(axis=0, dtype=np.float64), b.size) >= threshold:
+        in_b = np.zeros(x.shape[0], dtype=bool)
+        in_b[b] = True
+        in_a = np.zeros(x.shape[0], dtype=bool)
+        in_a[a] = True
+        if voice_cohesion(_masked_sum(x, in_a), a.size, _masked_sum(x, in_b), b.size) >= threshold:
             continue
         out[b] = next_label
         next_label += 1
@@ -683,19 +704,24 @@ def split_groups(x: np.ndarray, labels: np.ndarray, *, threshold: float,
     return _renumber(out)
 
 
-def _two_means(x: np.ndarray, *, seed: int, tries: int = 4, iterations: int = 30) -> np.ndarray:
-    """Spherical 2-means of unit rows ``x``: 0/1 per row, the best of ``tries`` seeded starts (each
-    starting from a random row and the row least like it), by total cosine to the part centroids."""
+def _two_means(x: np.ndarray, *, seed: int, tries: int = 4, iterations: int = 30
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Spherical 2-means of unit rows ``x``: 0/1 per row and the two unit centres [2, D], the best of
+    ``tries`` seeded starts (each from a random row and the row least like it), by total cosine to the
+    part centroids."""
     rng = np.random.default_rng(seed)
     best, best_score = np.zeros(x.shape[0], dtype=int), -np.inf
+    best_centres = np.stack([x[0], x[0]]).astype(np.float64)
     for _ in range(tries):
         first = int(rng.integers(x.shape[0]))
         second = int(np.argmin(x @ x[first]))
         centres = np.stack([x[first], x[second]]).astype(np.float64)
         part = np.zeros(x.shape[0], dtype=int)
+        total = x.sum(axis=0, dtype=np.float64)
         for _ in range(iterations):
             new = np.argmax(x @ centres.T.astype(x.dtype), axis=1)
-            sums = np.stack([x[new == k].sum(axis=0, dtype=np.float64) for k in range(2)])
+            second = _masked_sum(x, new == 1)
+            sums = np.stack([total - second, second])
             norms = np.linalg.norm(sums, axis=1)
             if (norms == 0).any():
                 break
@@ -705,8 +731,8 @@ def _two_means(x: np.ndarray, *, seed: int, tries: int = 4, iterations: int = 30
             part = new
         score = float(np.sum(np.max(x @ centres.T.astype(x.dtype), axis=1)))
         if score > best_score and 0 < part.sum() < part.size:
-            best, best_score = part, score
-    return best
+            best, best_score, best_centres = part, score, centres
+    return best, best_centres
 
 
 def merge_groups(x: np.ndarray, labels: np.ndarray, *, threshold: float) -> np.ndarray:
@@ -722,8 +748,7 @@ def merge_groups(x: np.ndarray, labels: np.ndarray, *, threshold: float) -> np.n
         Group labels, numbered by size (largest first, ties by first row).
     """
     k = int(labels.max()) + 1
-    sums = np.zeros((k, x.shape[1]), dtype=np.float64)
-    np.add.at(sums, labels, x)
+    sums = _group_sums(x, labels, k)
     counts = np.bincount(labels, minlength=k).astype(np.float64)
     parent = np.arange(k)
     live = np.flatnonzero(counts >= 2)
@@ -872,7 +897,7 @@ def _robust_centroid(x: np.ndarray, members: np.ndarray, *, encoder: str, widths
             break
         seen.add(kept.tobytes())
         kept = new
-    total = x[kept].sum(axis=0, dtype=np.float64)
+    total = _masked_sum(x, kept)
     return _unit(total), _leave_one_out(x, kept, total), kept
 
 
@@ -883,7 +908,7 @@ def _leave_one_out(x: np.ndarray, kept: np.ndarray, total: Optional[np.ndarray] 
     ``|T - x|^2 = |T|^2 - 2 x . T + 1``.
     """
     if total is None:
-        total = x[kept].sum(axis=0, dtype=np.float64)
+        total = _masked_sum(x, kept)
     dots = (x @ total.astype(x.dtype)).astype(np.float64)
     tt = float(total @ total)
     own = np.einsum("ij,ij->i", x, x).astype(np.float64)  # 1 for unit rows; exact for any row
@@ -900,10 +925,11 @@ def _cohesions(x: np.ndarray, groups: np.ndarray, voices: Sequence[Voice]) -> No
     """Set each voice's ``cohesion``: its largest cohesion ratio with any other voice."""
     if len(voices) < 2:
         return
-    sums = [x[v.members].sum(axis=0, dtype=np.float64) for v in voices]
+    sums = _group_sums(x, groups, len(voices))
+    counts = np.bincount(groups[groups < len(voices)], minlength=len(voices))
     for a, voice in enumerate(voices):
-        voice.cohesion = max(voice_cohesion(sums[a], voice.n_clips, sums[b], other.n_clips)
-                             for b, other in enumerate(voices) if b != a)
+        voice.cohesion = max(voice_cohesion(sums[a], int(counts[a]), sums[b], int(counts[b]))
+                             for b in range(len(voices)) if b != a)
 
 
 def _nearest_other_voice(x: np.ndarray, voices: Sequence[Voice], rows: np.ndarray, *, widths: np.ndarray,
@@ -923,6 +949,22 @@ def _nearest_other_voice(x: np.ndarray, voices: Sequence[Voice], rows: np.ndarra
         for k in np.flatnonzero(better):
             out[picked[k]] = voice
     return out
+
+
+def _masked_sum(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Sum of the rows of ``x`` where ``mask`` is true, as float64 [D], without copying those rows."""
+    return (mask.astype(x.dtype) @ x).astype(np.float64)
+
+
+def _group_sums(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Per group label ``0..k-1`` the sum of its rows of ``x`` ([k, D] float64; labels >= k are left
+    out), as one sparse-by-dense product (``np.add.at`` is unbuffered and slow on many rows)."""
+    from scipy.sparse import csr_matrix
+
+    keep = labels < k
+    onehot = csr_matrix((np.ones(int(keep.sum()), dtype=x.dtype), (labels[keep], np.flatnonzero(keep))),
+                        shape=(k, x.shape[0]))
+    return np.asarray(onehot @ x, dtype=np.float64)
 
 
 def _duration_weights(durations, n: int) -> np.ndarray:

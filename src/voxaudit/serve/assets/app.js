@@ -411,3 +411,34 @@
   // plotly.min.js and plots.js are deferred scripts before this one, so they have run already.
   refresh().then(function () { document.body.setAttribute("data-ready", "1"); });
 })();
+
+// ----------------------------------------------------------------------------- recording script
+// voxaudit serve --script: show the next sentence to read above the record button and put it into the
+// take's text. The session re-renders the verdict after every change; this block follows that.
+(function () {
+  var box = document.getElementById("script-box");
+  var text = document.getElementById("take-text");
+  var noText = document.getElementById("script-no-text");
+  var shown = null;
+  function uiLang() { return /^zh/.test(document.documentElement.getAttribute("lang") || "") ? "zh" : "en"; }
+  function update() {
+    fetch("/api/script?lang=" + uiLang()).then(function (r) { return r.ok ? r.json() : null; }).then(function (s) {
+      if (!s) return;
+      noText.hidden = !s.no_text;
+      noText.textContent = s.no_text || "";
+      if (!s.n_sentences) return;
+      box.hidden = false;
+      document.getElementById("script-heading").textContent = s.heading;
+      document.getElementById("script-sentence").textContent = s.next_sentence || "";
+      box.setAttribute("data-next-index", s.next_index === null ? "" : s.next_index);
+      // Fill the take's text with the sentence, unless the user typed something else.
+      if (!text.value || text.value === shown) text.value = s.next_sentence || "";
+      shown = s.next_sentence;
+    }).catch(function () { /* the takes view reports connection problems */ });
+  }
+  var verdict = document.getElementById("verdict");
+  if ("MutationObserver" in window) {
+    new MutationObserver(update).observe(verdict, {attributes: true, attributeFilter: ["data-n-takes"], childList: true});
+  }
+  update();
+})();
