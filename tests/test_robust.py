@@ -496,3 +496,19 @@ def test_serve_refuses_a_take_over_the_size_cap_with_a_clear_error(tmp_path, mon
     with TestClient(create_app(tmp_path / "p", warm=False, identity=False)) as client:
         response = client.post("/api/takes", files={"file": ("take.wav", take.read_bytes(), "audio/wav")})
     assert response.status_code == 422 and response.json()["code"] == "too_long"
+
+
+def test_summary_prints_the_speaking_rate_line(tmp_path):
+    """A summary whose text part has a judged speaking rate prints it (it raised a TypeError: the rate's
+    own ``{lang}`` field clashed with the UI language)."""
+    from rich.console import Console
+
+    report = {"summary": {"n_clips": 10, "usable_minutes": 1.0, "total_minutes": 1.0, "n_flagged": 0,
+                          "by_severity": {"error": 0, "warning": 0, "info": 0}, "by_code": {},
+                          "text": {"speaking_rate": {"zh": {"judged": True, "median_syl_s": 3.7, "q1_syl_s": 3.4,
+                                                            "q3_syl_s": 4.0}}}},
+              "clips": []}
+    for lang, expected in (("en", "speaking rate (zh): median 3.7"), ("zh", "语速（zh）：中位数 3.7")):
+        buffer = io.StringIO()
+        print_summary(report, [], lang, console=Console(file=buffer, width=100, color_system=None))
+        assert expected in buffer.getvalue()

@@ -432,8 +432,9 @@ def render(code: str, lang: str, **fields) -> tuple[str, str]:
         return f"{code}: {fields.get('value')}", hint
 
 
-def text(key: str, lang: str, **fields) -> str:
-    """A terminal-summary string in ``lang``."""
+def text(key: str, lang: str, /, **fields) -> str:
+    """A terminal-summary string in ``lang`` (positional: a template may have a ``{lang}`` field of its
+    own, the speech language in ``rate``)."""
     table = SUMMARY_STRINGS.get(lang, SUMMARY_STRINGS["en"])
     return table.get(key, SUMMARY_STRINGS["en"][key]).format(**fields)
 
