@@ -146,12 +146,12 @@ def test_damaged_record_is_reported_and_repaired(base_project, tmp_path, speech_
         assert warning["code"] == "record_damaged" and warning["name"] == before["name"]
         assert before["name"] in warning["message"] and listing["summary"]["n_pending_repair"] == 1
         assert client.get("/api/report").json()["summary"]["warnings"][0]["take_id"] == damaged
-        # Adding a take still works.
+        # Adding a take works; the upload first repairs what waits (the server would at start-up too):
+        # the damaged take is analysed again from its audio, with its upload's name, text and order.
         response = _post(client, _clip(speech_dir, CLEAN[3]).read_bytes(), CLEAN[3], text="text 3")
         assert response.status_code == 201, response.text
         new_id = response.json()["take"]["id"]
-        # The repair: analysed again from its audio, with its upload's name, text and order.
-        assert app.state.session.repair() == [damaged]
+        assert app.state.session.repair() == []
         listing = client.get("/api/takes").json()
         assert [t["id"] for t in listing["takes"]] == [ids[0], damaged, ids[2], new_id]
         take = listing["takes"][1]
@@ -245,6 +245,42 @@ def test_states_left_by_a_killed_server(base_project, tmp_path):
     assert _files(project) == sorted(
         [audio[ids[0]], f"{ids[0]}.json", f"{ids[0]}.upload.json", audio[ids[1]], f"{ids[1]}.json",
          f"{ids[1]}.upload.json"])
+
+
+def test_upload_sent_again_after_a_kill_is_not_doubled(base_project, tmp_path, speech_dir):
+    """The client never got its answer and sends the take again before the start-up repair ran."""
+    source, ids = base_project
+    project = tmp_path / "p"
+    shutil.copytree(source, project)
+    (project / "takes" / f"{ids[1]}.json").unlink()  # killed between the audio and the analysis
+    app = create_app(project, warm=False, identity=False)
+    with TestClient(app) as client:
+        response = _post(client, _clip(speech_dir, CLEAN[1]).read_bytes(), CLEAN[1], text="text 1")
+        assert response.status_code == 409 and ids[1] in response.json()["detail"]
+        assert [t["id"] for t in client.get("/api/takes").json()["takes"]] == ids
+    app.state.session.close()
+
+
+def test_take_that_no_longer_decodes_is_reported_and_can_be_deleted(base_project, tmp_path):
+    source, ids = base_project
+    project = tmp_path / "p"
+    shutil.copytree(source, project)
+    takes = project / "takes"
+    audio = next(p for p in takes.iterdir() if p.name.startswith(ids[2]) and p.suffix == ".wav")
+    audio.write_bytes(b"RIFF0000WAVEjunk" * 10)
+    (takes / f"{ids[2]}.json").write_text("[]")
+    app = create_app(project, warm=False, identity=False)
+    with TestClient(app) as client:
+        assert app.state.session.repair() == []
+        summary = client.get("/api/takes").json()["summary"]
+        warning = summary["warnings"][0]
+        assert (warning["code"], warning["take_id"], warning["name"]) == ("repair_failed", ids[2], CLEAN[2])
+        assert summary["n_pending_repair"] == 0 and summary["n_takes"] == 2
+        assert audio.exists()  # left as it is: the user decides
+        assert client.delete(f"/api/takes/{ids[2]}").status_code == 200
+        assert not any(p.name.startswith(ids[2]) for p in takes.iterdir())
+        assert client.get("/api/takes").json()["summary"]["warnings"] == []
+    app.state.session.close()
 
 
 # -- a failing analysis stores nothing -----------------------------------------------------------------

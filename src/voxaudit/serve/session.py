@@ -171,6 +171,7 @@ class Session:
         self._encoder_error: Optional[str] = None
         self._views: dict[str, SessionView] = {}
         self._export_lock = threading.Lock()
+        self._repair_lock = threading.Lock()
         self._exported: dict[str, tuple] = {}
         self.profile = None
         self.profile_error: Optional[str] = None
@@ -221,6 +222,10 @@ class Session:
     def repair(self) -> list[str]:
         """Analyse again every take pending repair (audio without a usable record), keeping the name,
         text and order of its upload record. Returns the ids repaired."""
+        with self._repair_lock:  # one repair pass at a time (start-up, or an upload that arrives first)
+            return self._repair()
+
+    def _repair(self) -> list[str]:
         done = []
         for pending in self.store.pending():
             upload = pending.upload or {}
@@ -239,13 +244,12 @@ class Session:
                              repaired={"at": now_iso(), "reason": pending.reason
                                        + (f": {pending.detail}" if pending.detail else "")}, after_store=said)
             except UploadError as error:
-                self.store.warn("repair_failed", pending.take_id, name=name,
-                                detail=f"{error.message}; its files are left in takes/ as they are")
+                self.store.repair_failed(pending.take_id, f"{error.message}; its files are left in takes/ as they are")
                 continue
             except Exception as error:  # a bug: say so, keep the files, go on with the others
                 log.exception("repair of take %s failed", pending.take_id)
-                self.store.warn("repair_failed", pending.take_id, name=name,
-                                detail=f"{type(error).__name__}: {_short(error)}; its files are left in takes/")
+                self.store.repair_failed(pending.take_id,
+                                         f"{type(error).__name__}: {_short(error)}; its files are left in takes/")
                 continue
             done.append(pending.take_id)
         return done
@@ -438,6 +442,10 @@ class Session:
         -------
         (record, view)
         """
+        if self.store.pending():
+            # Takes left half stored by a killed server are repaired first, so that an upload sent again
+            # after the restart is recognised as the same audio.
+            self.repair()
         record = self.analyse(received.path, name=received.name, fields=received.fields)
         try:
             view = self.view(lang)

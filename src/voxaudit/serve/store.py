@@ -103,6 +103,9 @@ class PendingRepair:
         What was wrong with the record (empty when it was missing).
     upload : dict or None
         Its upload record (name, text, source, order), when that one is intact.
+    failed : bool
+        The repair was tried and failed (the audio does not decode): not tried again by this server;
+        its files stay on disk and the warnings say so.
     """
 
     take_id: str
@@ -110,6 +113,7 @@ class PendingRepair:
     reason: str
     detail: str
     upload: Optional[dict]
+    failed: bool = False
 
 
 def _read_json(path: Path) -> Any:
@@ -292,10 +296,19 @@ class TakeStore:
         with self.lock:
             return self._records.get(take_id)
 
-    def pending(self) -> list[PendingRepair]:
-        """Takes waiting to be analysed again (audio without a usable record), in id order."""
+    def pending(self, *, include_failed: bool = False) -> list[PendingRepair]:
+        """Takes waiting to be analysed again (audio without a usable record), in id order; with
+        ``include_failed`` also those whose repair failed."""
         with self.lock:
-            return [self._pending[k] for k in sorted(self._pending)]
+            return [self._pending[k] for k in sorted(self._pending) if include_failed or not self._pending[k].failed]
+
+    def repair_failed(self, take_id: str, detail: str) -> None:
+        """Mark a pending take as not repairable by this server (and say so)."""
+        with self.lock:
+            pending = self._pending.get(take_id)
+            if pending is not None:
+                pending.failed = True
+                self.warn("repair_failed", take_id, name=(pending.upload or {}).get("name"), detail=detail)
 
     def orphans(self) -> list[Path]:
         """The audio files of :meth:`pending` takes."""
