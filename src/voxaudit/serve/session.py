@@ -269,9 +269,6 @@ class Session:
         if values:
             self.store.update(record["id"], **values)
 
-    def _reembed(self, record: dict, loaded: LoadedEncoder) -> None:
-        self._refresh(record, loaded)
-
     # -- voice profile ---------------------------------------------------------------------------------
     def _read_profile(self) -> None:
         from ..profile import Profile

@@ -395,9 +395,12 @@ class TakeStore:
             self.version += 1
             return record
 
-    def update(self, take_id: str, **values: Any) -> dict:
-        """Change fields of a stored record (e.g. a new embedding) and write it again."""
+    def update(self, take_id: str, **values: Any) -> Optional[dict]:
+        """Change fields of a stored record (e.g. a new embedding) and write it again. None when the
+        take is gone (deleted meanwhile)."""
         with self.lock:
+            if take_id not in self._records:
+                return None
             record = _as_read_back(dict(self._records[take_id], **values), take_id)
             write_json_atomic(self.takes_dir / f"{take_id}.json", record)
             self._records[take_id] = record
