@@ -7,7 +7,8 @@ Parts (``--parts``, default all):
   ``EncoderClassifier.from_hparams(...)`` + ``encode_batch(wav)`` (its default, normalize=False, as voxaudit's ``ecapa``) one file at a time,
   ``torch.set_num_threads(--threads)``. voxaudit: ``EmbeddingInference`` with its defaults (and in
   float32 for reference; with ``--extra`` also through SpeechBrain's own modules, ``fast=False``). Same weights: a randomly initialised checkpoint in SpeechBrain's layout
-  (tests/ecapa_fixture.py; speed does not depend on the weight values). Cosine of every clip's pair.
+  (``voxaudit.speaker.random_ecapa``; speed does not depend on the weight values), or the folder given
+  with ``--model-dir`` (verified unless ``--unverified-weights``). Cosine of every clip's pair.
 * ``ge2e``: GE2E embeddings. Baseline: resemblyzer ``VoiceEncoder().embed_utterance(preprocess_wav(wav,
   source_sr=16000))`` one file at a time; both get the same 16 kHz arrays (decoding is not timed).
 * ``signal``: runs ``scripts/bench_signal.py`` (its own baseline inside), one core.
@@ -28,7 +29,7 @@ Usage::
 
     HF_HUB_OFFLINE=1 python scripts/bench.py [--minutes 5 | --all-clips] [--scan-minutes 5] [--scale 10]
         [--threads N] [--repeat 2] [--parts ecapa,ge2e,signal,scan] [--scan-encoder ecapa|ge2e]
-        [--device cuda]
+        [--device cuda] [--model-dir DIR [--unverified-weights]]
 
 On a GPU (``--device cuda``; the baselines run there too) make the sets big enough to time, e.g.
 ``--device cuda --all-clips --parts ecapa,scan --scan-minutes 60 --scale 10`` (10 h of audio for the
@@ -152,17 +153,41 @@ def report(title: str, best: dict, audio_s: float, baseline: str, cos: dict) -> 
 
 
 # -- parts -------------------------------------------------------------------------------------------
+def ecapa_folder(args, tmp: Path) -> tuple[Path, bool]:
+    """The ECAPA-TDNN weights to time: ``--model-dir`` (verified unless ``--unverified-weights``), else a
+    random checkpoint built in ``tmp`` (never the published checksum: loaded unverified)."""
+    if args.model_dir:
+        return Path(args.model_dir), not args.unverified_weights
+    from voxaudit.speaker.random_ecapa import build_ecapa_checkpoint
+
+    return build_ecapa_checkpoint(tmp / "model" / "spkrec-ecapa-voxceleb", seed=0), False
+
+
 def bench_ecapa(wavs: list[np.ndarray], args) -> None:
     import torch
 
-    from ecapa_fixture import build_ecapa_checkpoint, speechbrain_reference
+    from ecapa_fixture import speechbrain_reference
     from voxaudit.speaker import EmbeddingInference, load_encoder
 
     tmp = Path(tempfile.mkdtemp(prefix="voxaudit-bench-ecapa-"))
     try:
-        folder = build_ecapa_checkpoint(tmp / "spkrec-ecapa-voxceleb", seed=0)
+        folder, verify = ecapa_folder(args, tmp)
+        from voxaudit.errors import VoxauditError
+
+        try:
+            encoder, notice = load_encoder("ecapa", model_dir=folder, device=args.device, verify=verify,
+                                           allow_download=False)
+        except VoxauditError as error:
+            raise SystemExit(f"error: {error}") from None
+        if notice and args.model_dir:
+            print(f"note: {notice}")
+        from voxaudit.speaker.weights import find_ecapa_dir
+
+        folder = find_ecapa_dir(folder)[0] or folder  # what load_encoder loaded (maybe a sub-folder)
+        if not (folder / "hyperparams.yaml").is_file():
+            raise SystemExit(f"the SpeechBrain baseline needs the upstream hyperparams.yaml, classifier.ckpt "
+                             f"and label_encoder.txt beside the weights in {folder}")
         reference = speechbrain_reference(folder, tmp / "sb", device=args.device)
-        encoder, _ = load_encoder("ecapa", model_dir=folder, device=args.device, verify=False)
         items = list(enumerate(wavs))
         audio_s = sum(w.size for w in wavs) / SR
 
@@ -198,7 +223,8 @@ def bench_ecapa(wavs: list[np.ndarray], args) -> None:
         cos = {name: ([cosine(a, b) for a, b in zip(out, base)], "SpeechBrain fp32")
                for name, (_, out) in best.items() if name != base_name}
         print(f"\n{len(wavs)} clips, {audio_s / 60:.1f} min of 16 kHz audio")
-        report("ECAPA-TDNN (random weights in SpeechBrain's layout)", best, audio_s, base_name, cos)
+        which = f"weights in {args.model_dir}" if args.model_dir else "random weights in SpeechBrain's layout"
+        report(f"ECAPA-TDNN ({which})", best, audio_s, base_name, cos)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -272,9 +298,6 @@ def _copy_set(speech: Path, rows: list[dict], dest: Path, scale: int) -> float:
 
 _DRIVER = """\
 import os, sys
-import voxaudit.speaker.weights as w
-_load = w.load_encoder
-w.load_encoder = lambda *a, **k: _load(*a, **{**k, "verify": False})  # random test checkpoint
 precision = os.environ.get("VOXAUDIT_BENCH_PRECISION")
 if precision:  # a CLI without --precision passes half=False: map it to the precision asked for
     import voxaudit.speaker as sp
@@ -435,11 +458,11 @@ def bench_scan(args) -> None:
     rows = pick_rows(manifest(args.speech), args.scan_minutes)
     tmp = Path(tempfile.mkdtemp(prefix="voxaudit-bench-scan-"))
     try:
-        model_dir = None
+        model_dir, verify = None, True
         if args.scan_encoder == "ecapa":
-            from ecapa_fixture import build_ecapa_checkpoint
-
-            model_dir = build_ecapa_checkpoint(tmp / "model" / "spkrec-ecapa-voxceleb", seed=0)
+            model_dir, verify = ecapa_folder(args, tmp)
+        if not verify:
+            args.scan_args = ["--unverified-weights"] + list(args.scan_args)
         print(f"\nEnd-to-end `voxaudit scan` (encoder {args.scan_encoder} on {args.device}, precision "
               f"{args.scan_precision or 'CLI default'}, fresh cache and journal, subprocess; "
               f"extra args {args.scan_args or 'none'})")
@@ -487,6 +510,10 @@ def main() -> None:
     parser.add_argument("--extra", action="store_true", help="also the ablation variants")
     parser.add_argument("--device", default="cpu",
                         help="where the encoders run, baselines included (cpu, cuda, cuda:1 ...)")
+    parser.add_argument("--model-dir", default=None,
+                        help="ECAPA-TDNN weights to time (default: a random checkpoint in SpeechBrain's layout)")
+    parser.add_argument("--unverified-weights", action="store_true",
+                        help="accept --model-dir weights that are not the published checkpoint")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     unknown = parts - {"ecapa", "ge2e", "signal", "scan", "host"}

@@ -16,8 +16,19 @@ Embeds every clip of ``../shared/speech`` once, then for every ``role=main`` spe
 
 Plus the README's close pairs (aishell-S0252/S0913, vctk-p226/p227, ls3331/ls1088) in both directions.
 
+(e) **mixtures of voices** (``--mixtures`` seeded draws per kind, plus every close pair): 2 voices at
+    50/50, 70/30 and 90/10 and 3 voices at 34/33/33, 50/30/20 and 80/10/10 of the clips (up to 40 clips,
+    every voice at least 2 clips), drawn from the main speakers. Expected: not one voice, ``n_voices``
+    equal to the number of speakers, each speaker's clips in a group of their own, the dominant voice
+    (most minutes) named, and every clip of the other speakers flagged.
+(f) **stability**: each main speaker alone (less 2 held-out clips), then with 2 intruders and degraded
+    copies of the 2 held-out clips (white noise at 5 dB SNR; a 3.4 kHz telephone band): genuine clips
+    flagged in the mixed set but not in the pure set are false flags caused by the additions (target
+    <= 1 %).
+
 Prints markdown tables. Targets with ge2e: >= 95 % of intruders flagged over all mixed scenarios,
-<= 2 % false flags on one-voice sets.
+<= 1 % false flags on one-voice sets; on mixtures >= 95 % verdict and n_voices right and >= 95 % of
+the other voices' clips flagged.
 
 Calibration (see ``CALIBRATION`` in consistency.py) is computed by ``--calibrate`` with the rules in
 :func:`calibrate`: the floor and the clustering cut from pooled same-/different-speaker percentiles, the
@@ -28,7 +39,7 @@ it is still the same 339 clips, so treat the table as an optimistic estimate.
 Usage::
 
     python scripts/eval_identity.py [--encoder ge2e] [--draws 3] [--cache /tmp/emb.npz] [--calibrate]
-        [--no-durations]
+        [--no-durations] [--model-dir DIR [--unverified-weights]]
 """
 
 from __future__ import annotations
@@ -66,7 +77,7 @@ def read_manifest(speech_dir: Path) -> list[dict]:
 
 
 def embed_all(rows: list[dict], speech_dir: Path, *, encoder_name: str, device: str,
-              model_dir: str | None, cache: Path | None) -> np.ndarray:
+              model_dir: str | None, cache: Path | None, verify: bool = True) -> np.ndarray:
     """Embeddings [N, D] in manifest order, through voxaudit's loader, resampler and encoder."""
     paths = [r["path"] for r in rows]
     if cache is not None and cache.is_file():
@@ -81,7 +92,7 @@ def embed_all(rows: list[dict], speech_dir: Path, *, encoder_name: str, device: 
     from voxaudit.resample import resample
     from voxaudit.speaker import EmbeddingInference, load_encoder
 
-    encoder, notice = load_encoder(encoder_name, model_dir=model_dir, device=device)
+    encoder, notice = load_encoder(encoder_name, model_dir=model_dir, device=device, verify=verify)
     if notice:
         print(notice, file=sys.stderr)
     target_sr = int(getattr(encoder, "sample_rate", 16000))
@@ -229,7 +240,13 @@ def calibrate(rows, emb, *, encoder, durations=None):
     2. ``cluster_distance``: 1 minus the 99th percentile of different-speaker clip-pair cosine among
        same-language, same-gender pairs (the confusions that matter: a wrong take is usually a similar
        voice), so two lone intruders rarely merge into a "voice".
-    3. ``mad_floor``: the smallest value (0.001 steps) for which at most 1 % of the clips of the
+    3. ``voice_merge``: midpoint between the 1st percentile of the cohesion ratio between parts of one
+       speaker (the clusters the clustering step splits it into, and the two halves the 2-means split
+       step divides it into; each main speaker alone and in 9 seeded random subsets of 40-100 % of its
+       clips) and the 99th percentile of the cohesion ratio between
+       different speakers of the same language and gender (2, 3, 5 or 10 clips of one against all
+       clips of the other, 5 seeded draws each).
+    4. ``mad_floor``: the smallest value (0.001 steps) for which at most 1 % of the clips of the
        one-voice sets (each main speaker alone: the null case, no intruder involved) fall under the
        threshold: half the 2 % false-flag budget, as margin. Judged with the clips' durations from the
        manifest (short clips get wider margins) unless ``--no-durations``.
@@ -269,13 +286,50 @@ def calibrate(rows, emb, *, encoder, durations=None):
           f"(same-speaker pairs: 5th pct {np.quantile(gram[iu][same_pair], 0.05):.3f}, "
           f"median {np.median(gram[iu][same_pair]):.3f})")
     print(f"- -> cluster_distance = {cut:.2f}")
+    from voxaudit.speaker.consistency import _cluster, _two_means, voice_cohesion
+
+    rng = np.random.default_rng(0)
+    split, apart = [], []
+    for s in mains:
+        own = x[spk == s]
+        for trial in range(10):
+            sub = own if trial == 0 else own[rng.choice(len(own), max(4, int(len(own) * rng.uniform(0.4, 1))),
+                                                        replace=False)]
+            lab = _cluster(sub, distance=cut)
+            big = [c for c in range(lab.max() + 1) if (lab == c).sum() >= 2]
+            for i, a in enumerate(big):
+                for b in big[i + 1:]:
+                    split.append(voice_cohesion(sub[lab == a].sum(0), int((lab == a).sum()),
+                                                sub[lab == b].sum(0), int((lab == b).sum())))
+            # The split step's own null: the 2-means division of one speaker's clips.
+            part = _two_means(sub, seed=len(sub))[0]
+            if min(part.sum(), len(sub) - part.sum()) >= 2:
+                split.append(voice_cohesion(sub[part == 0].sum(0), int((part == 0).sum()),
+                                            sub[part == 1].sum(0), int((part == 1).sum())))
+        for o in mains:
+            if o == s or lang_gender[spk == o][0] != lang_gender[spk == s][0]:
+                continue
+            other = x[spk == o]
+            for k in (2, 3, 5, 10):
+                if len(other) < k:
+                    continue
+                for _ in range(5):
+                    b = other[rng.choice(len(other), k, replace=False)]
+                    apart.append(voice_cohesion(own.sum(0), len(own), b.sum(0), k))
+    q_split, q_apart = float(np.quantile(split, 0.01)), float(np.quantile(apart, 0.99))
+    merge = round((q_split + q_apart) / 2, 2)
+    print(f"- cohesion of clusters split from one speaker ({len(split)} pairs): 1st pct {q_split:.3f}, "
+          f"min {min(split):.3f}")
+    print(f"- cohesion of two speakers of the same language and gender ({len(apart)} draws): 99th pct "
+          f"{q_apart:.3f}, max {max(apart):.3f}")
+    print(f"- -> voice_merge = midpoint = {merge:.2f}")
     print(f"- main speakers' own MAD: median {np.median(mads):.4f}, range {min(mads):.4f}-{max(mads):.4f}")
     original = consistency.CALIBRATION[encoder]
     chosen = None
     try:
         for mad_floor in np.round(np.arange(0.005, 0.0601, 0.001), 3):
             consistency.CALIBRATION[encoder] = replace(original, floor=floor, cluster_distance=cut,
-                                                       mad_floor=float(mad_floor))
+                                                       voice_merge=merge, mad_floor=float(mad_floor))
             flags = clips = 0
             for s in mains:
                 res = analyse_set(emb[spk == s], encoder=encoder,
@@ -289,8 +343,209 @@ def calibrate(rows, emb, *, encoder, durations=None):
     finally:
         consistency.CALIBRATION[encoder] = original
     print(f"- in force: floor {original.floor}, cluster_distance {original.cluster_distance}, "
-          f"mad_floor {original.mad_floor}\n")
+          f"voice_merge {original.voice_merge}, mad_floor {original.mad_floor}\n")
     return floor, cut, chosen
+
+
+# -- mixtures of voices and stability ------------------------------------------------------------------
+
+MIXTURE_KINDS = {2: [(0.5, 0.5), (0.7, 0.3), (0.9, 0.1)], 3: [(0.34, 0.33, 0.33), (0.5, 0.3, 0.2), (0.8, 0.1, 0.1)]}
+MAX_MIXTURE_CLIPS = 40
+
+
+def mixture_counts(shares, available, rng):
+    """Clip counts per speaker for ``shares`` (largest set possible up to MAX_MIXTURE_CLIPS, every voice
+    at least 2 clips), or None when these speakers cannot make that mixture."""
+    total = min(MAX_MIXTURE_CLIPS, int(min(a / p for a, p in zip(available, shares))))
+    counts = [int(round(p * total)) for p in shares]
+    if min(counts) < 2 or any(c > a for c, a in zip(counts, available)):
+        return None
+    return counts
+
+
+def draw_mixtures(rows, *, per_kind, seed):
+    """Seeded mixtures: ``(speakers, counts, kind)`` for every kind in MIXTURE_KINDS, plus the close
+    pairs at every 2-voice share in both orders."""
+    spk = [r["speaker_id"] for r in rows]
+    mains = sorted({r["speaker_id"] for r in rows if r["role"] == "main"})
+    avail = {s: spk.count(s) for s in mains}
+    out = []
+    for k, kinds in MIXTURE_KINDS.items():
+        for shares in kinds:
+            rng = np.random.default_rng([seed, k, int(shares[0] * 100)])
+            made = tries = 0
+            while made < per_kind and tries < 200 * per_kind:
+                tries += 1
+                chosen = [str(v) for v in rng.choice(mains, size=k, replace=False)]
+                counts = mixture_counts(shares, [avail[c] for c in chosen], rng)
+                if counts is None:
+                    continue
+                out.append((chosen, counts, "/".join(str(int(p * 100)) for p in shares)))
+                made += 1
+    for a, b in CLOSE_PAIRS:
+        if a in avail and b in avail:
+            for shares in MIXTURE_KINDS[2]:
+                counts = mixture_counts(shares, [avail[a], avail[b]], None)
+                if counts is not None:
+                    out.append(([a, b], counts, "close " + "/".join(str(int(p * 100)) for p in shares)))
+    return out
+
+
+def run_mixtures(rows, emb, *, encoder, per_kind, seed, durations=None):
+    """Judge every mixture; return per-mixture records."""
+    spk = np.array([r["speaker_id"] for r in rows])
+    dur = np.array([float(r["duration_s"]) for r in rows])
+    records = []
+    for m, (speakers, counts, kind) in enumerate(draw_mixtures(rows, per_kind=per_kind, seed=seed)):
+        rng = np.random.default_rng([seed, 7, m])
+        idx, truth = [], []
+        for s, c in zip(speakers, counts):
+            pick = rng.choice(np.flatnonzero(spk == s), size=c, replace=False)
+            idx += pick.tolist()
+            truth += [s] * c
+        order = rng.permutation(len(idx))  # clips arrive in no particular order
+        idx = np.array(idx)[order]
+        truth = np.array(truth)[order]
+        res = analyse_set(emb[idx], encoder=encoder, durations=None if durations is None else durations[idx])
+        minutes = {s: dur[idx][truth == s].sum() for s in speakers}
+        dominant = max(speakers, key=lambda s: minutes[s])
+        labels = res.labels
+        # Grouping right: each speaker's clips share one group of their own.
+        groups = {s: set(labels[truth == s].tolist()) for s in speakers}
+        grouped = all(len(g) == 1 for g in groups.values()) and len({min(g) for g in groups.values()}) == len(speakers)
+        # Clip-level purity: a clip is in the group where most of its speaker's clips are, and that
+        # group's majority speaker is its speaker.
+        pure = 0
+        for s in speakers:
+            mine = labels[truth == s]
+            home = np.bincount(mine).argmax()
+            home_truth = truth[labels == home]
+            if (home_truth == s).sum() * 2 > home_truth.size:
+                pure += int((mine == home).sum())
+        main_voice = res.voices[0] if res.voices else None
+        named = main_voice is not None and (truth[main_voice.members] == dominant).mean() > 0.5
+        other = truth != dominant
+        alone = analyse_set(emb[idx[~other]], encoder=encoder,
+                            durations=None if durations is None else durations[idx[~other]])
+        induced = int((res.outliers[~other] & ~alone.outliers).sum())
+        records.append(dict(kind=kind, speakers=speakers, counts=counts, n_voices=res.n_voices,
+                            verdict_ok=res.consistent is False, nv_ok=res.n_voices == len(speakers),
+                            grouped=grouped, pure=pure, n=len(idx), named=bool(named),
+                            other_flag=int(res.outliers[other].sum()), other=int(other.sum()),
+                            main_ff=int(res.outliers[~other].sum()), main=int((~other).sum()), induced=induced,
+                            about_equal=res.about_equal))
+    return records
+
+
+def degrade(samples, sample_rate, how, seed):
+    """A degraded copy of a clip: ``noise`` (white noise at 5 dB SNR) or ``phone`` (3.4 kHz band)."""
+    if how == "noise":
+        rng = np.random.default_rng(seed)
+        noise = rng.standard_normal(samples.size).astype(np.float32)
+        power = float(np.mean(samples.astype(np.float64) ** 2))
+        return samples + noise * np.sqrt(power / 10 ** (5 / 10))
+    from scipy.signal import butter, sosfiltfilt
+
+    sos = butter(8, 3400, btype="low", fs=sample_rate, output="sos")
+    return sosfiltfilt(sos, samples).astype(np.float32)
+
+
+def embed_degraded(rows, speech_dir, *, encoder_name, device, model_dir, cache):
+    """Embeddings of a noisy and a telephone-band copy of every main-speaker clip: {how: [N, D]} (NaN rows
+    for the others)."""
+    if cache is not None and cache.is_file():
+        data = np.load(cache, allow_pickle=False)
+        if str(data["encoder"]) == encoder_name and data["noise"].shape[0] == len(rows):
+            return {"noise": data["noise"], "phone": data["phone"]}
+    from voxaudit.audio import load_audio
+    from voxaudit.resample import resample
+    from voxaudit.speaker import EmbeddingInference, load_encoder
+
+    encoder, _ = load_encoder(encoder_name, model_dir=model_dir, device=device)
+    inference = EmbeddingInference(encoder, device=device)
+    out = {}
+    for how in ("noise", "phone"):
+        def clips():
+            for i, r in enumerate(rows):
+                if r["role"] != "main":
+                    continue
+                audio = load_audio(speech_dir / r["path"])
+                bad = degrade(audio.samples, audio.sample_rate, how, seed=i)
+                yield i, np.asarray(resample(bad, orig_sr=audio.sample_rate, target_sr=16000), dtype=np.float32)
+        emb = np.full((len(rows), int(encoder.dim)), np.nan, dtype=np.float32)
+        for i, vector in inference.embed_many(clips()):
+            emb[i] = vector
+        out[how] = emb
+    if cache is not None:
+        np.savez(cache, noise=out["noise"], phone=out["phone"], encoder=np.array(encoder_name))
+    return out
+
+
+def run_stability(rows, emb, degraded, *, encoder, draws, seed, durations=None):
+    """Per main speaker and draw: genuine clips flagged with 2 intruders + 2 degraded copies added that
+    the pure set accepted."""
+    spk = np.array([r["speaker_id"] for r in rows])
+    mains = sorted({r["speaker_id"] for r in rows if r["role"] == "main"})
+    by_spk = {s: np.flatnonzero(spk == s) for s in set(spk)}
+    tot = dict(genuine=0, new_flags=0, sets=0, added=0, added_flagged=0)
+    worst = []
+    for s in mains:
+        for d in range(draws):
+            rng = rng_for(s, 500 + d, seed)
+            intr = [int(rng.choice(by_spk[o])) for o in pick_intruder_speakers(rows, s, 2, rng)]
+            # Two of the speaker's clips are held out and come back degraded (a copy of a clip that is
+            # also in the set would be a duplicate of its content, not another take).
+            copies = rng.choice(by_spk[s], size=2, replace=False)
+            own = np.setdiff1d(by_spk[s], copies)
+            pure = analyse_set(emb[own], encoder=encoder, durations=None if durations is None else durations[own])
+            rows_emb = np.concatenate([emb[own], emb[intr], degraded["noise"][copies[:1]],
+                                       degraded["phone"][copies[1:]]])
+            dur = None if durations is None else np.concatenate([durations[own], durations[intr], durations[copies]])
+            res = analyse_set(rows_emb, encoder=encoder, durations=dur)
+            new = res.outliers[:len(own)] & ~pure.outliers
+            tot["genuine"] += len(own); tot["new_flags"] += int(new.sum()); tot["sets"] += 1
+            tot["added"] += 4; tot["added_flagged"] += int(res.outliers[len(own):].sum())
+            if new.any():
+                worst.append(f"{s} draw {d}: {int(new.sum())} genuine clip(s) newly flagged")
+            # Variant: the degraded copies are of clips that stay in the set (duplicate content).
+            full = by_spk[s]
+            pure_full = analyse_set(emb[full], encoder=encoder,
+                                    durations=None if durations is None else durations[full])
+            rows_emb = np.concatenate([emb[full], emb[intr], degraded["noise"][copies[:1]],
+                                       degraded["phone"][copies[1:]]])
+            dur = None if durations is None else np.concatenate([durations[full], durations[intr], durations[copies]])
+            res = analyse_set(rows_emb, encoder=encoder, durations=dur)
+            new = res.outliers[:len(full)] & ~pure_full.outliers
+            tot["dup_genuine"] = tot.get("dup_genuine", 0) + len(full)
+            tot["dup_new_flags"] = tot.get("dup_new_flags", 0) + int(new.sum())
+    return tot, worst
+
+
+def print_mixtures(records):
+    print("\n## Mixtures of voices (no speaker names)\n")
+    print("| kind | sets | not one voice | n_voices right | grouped exactly | clips in their own group "
+          "| dominant named | other voices' clips flagged | main voice flagged | of which not flagged alone |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    kinds = sorted({r["kind"] for r in records}, key=lambda k: (k.startswith("close"), k.count("/"), k))
+    for kind in kinds + ["all"]:
+        rs = records if kind == "all" else [r for r in records if r["kind"] == kind]
+        n = len(rs)
+        row = [kind if kind != "all" else "**all**", str(n),
+               pct(sum(r["verdict_ok"] for r in rs), n), pct(sum(r["nv_ok"] for r in rs), n),
+               pct(sum(r["grouped"] for r in rs), n),
+               pct(sum(r["pure"] for r in rs), sum(r["n"] for r in rs)),
+               pct(sum(r["named"] for r in rs), n),
+               f"{sum(r['other_flag'] for r in rs)}/{sum(r['other'] for r in rs)} = "
+               f"{pct(sum(r['other_flag'] for r in rs), sum(r['other'] for r in rs))}",
+               f"{sum(r['main_ff'] for r in rs)}/{sum(r['main'] for r in rs)}",
+               f"{sum(r['induced'] for r in rs)}/{sum(r['main'] for r in rs)}"]
+        print("| " + " | ".join(row) + " |")
+    wrong = [r for r in records if not (r["verdict_ok"] and r["nv_ok"])]
+    if wrong:
+        print("\nMixtures judged wrong (speakers x clips: n_voices):")
+        for r in wrong:
+            print(f"- {r['kind']}: " + " + ".join(f"{s} x {c}" for s, c in zip(r["speakers"], r["counts"]))
+                  + f": n_voices {r['n_voices']}")
 
 
 def pct(a, b):
@@ -304,10 +559,16 @@ def main(argv=None):
     ap.add_argument("--encoder", default="ge2e")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--model-dir", default=None)
+    ap.add_argument("--unverified-weights", action="store_true",
+                    help="accept ECAPA-TDNN weights that are not the published checkpoint (fine-tuned or other); "
+                         "the per-encoder calibration constants were not made for them")
     ap.add_argument("--draws", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=None, help="npz to read/write the embeddings")
     ap.add_argument("--calibrate", action="store_true", help="print the calibration statistics")
+    ap.add_argument("--mixtures", type=int, default=20, help="seeded mixtures per kind of mixture")
+    ap.add_argument("--degraded-cache", type=Path, default=None,
+                    help="npz to read/write the embeddings of the degraded copies (stability)")
     ap.add_argument("--no-durations", action="store_true",
                     help="judge without clip durations (no wider margin for short clips), as before")
     args = ap.parse_args(argv)
@@ -316,7 +577,7 @@ def main(argv=None):
         sys.exit(f"real speech not found at {args.speech_dir} (set VOXAUDIT_SPEECH_DIR)")
     rows = read_manifest(args.speech_dir)
     emb = embed_all(rows, args.speech_dir, encoder_name=args.encoder, device=args.device,
-                    model_dir=args.model_dir, cache=args.cache)
+                    model_dir=args.model_dir, cache=args.cache, verify=not args.unverified_weights)
     durations = None if args.no_durations else np.array([float(r["duration_s"]) for r in rows])
     if args.calibrate:
         calibrate(rows, emb, encoder=args.encoder, durations=durations)
@@ -354,6 +615,23 @@ def main(argv=None):
         print("\nMissed intruders (speaker: intruder (similarity vs threshold)):")
         for m in missed:
             print(f"- {m}")
+    records = run_mixtures(rows, emb, encoder=args.encoder, per_kind=args.mixtures, seed=args.seed,
+                           durations=durations)
+    print_mixtures(records)
+    degraded = embed_degraded(rows, args.speech_dir, encoder_name=args.encoder, device=args.device,
+                              model_dir=args.model_dir, cache=args.degraded_cache)
+    stab, worst = run_stability(rows, emb, degraded, encoder=args.encoder, draws=args.draws, seed=args.seed,
+                                durations=durations)
+    print("\n## Stability: each main speaker + 2 intruders + 2 degraded copies of its own clips\n")
+    print("| measure | value |\n|---|---:|")
+    print(f"| genuine clips flagged in the mixed set but not in the pure set | {stab['new_flags']}/{stab['genuine']} "
+          f"= {pct(stab['new_flags'], stab['genuine'])} |")
+    print(f"| added clips flagged (2 intruders + 2 degraded copies per set) | {stab['added_flagged']}/{stab['added']} "
+          f"= {pct(stab['added_flagged'], stab['added'])} |")
+    print(f"| the same, degraded copies of clips that stay in the set (duplicate content) | "
+          f"{stab['dup_new_flags']}/{stab['dup_genuine']} = {pct(stab['dup_new_flags'], stab['dup_genuine'])} |")
+    for w in worst:
+        print(f"- {w}")
     print("\n## Close pairs (README's known hard cases): speaker + first clips of the other\n")
     print("| set | added | flagged | own false flags | n_voices | threshold | added similarities |")
     print("|---|---|---:|---:|---:|---:|---|")

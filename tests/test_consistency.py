@@ -13,6 +13,8 @@ from voxaudit.profile import Profile
 from voxaudit.speaker import consistency
 from voxaudit.speaker.consistency import CALIBRATION, analyse_set, duration_widths, identity_threshold
 
+from ge2e_helpers import ge2e_embed as _ge2e_embed
+
 DIM = 256
 MAD_FLOOR = CALIBRATION["ge2e"].mad_floor
 
@@ -52,7 +54,9 @@ def test_one_voice_flags_nothing(rng):
     assert all(block["outlier"] is False for block in result.clips)
     assert "within the set's range" in result.clips[0]["reason"]
     assert set(result.summary_dict()) == {"n_voices", "consistent", "dominant_cluster",
-                                          "identity_threshold", "similarity_median"}
+                                          "identity_threshold", "similarity_median", "voices",
+                                          "voices_about_equal"}
+    assert [v["voice"] for v in result.summary_dict()["voices"]] == ["A"]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -306,29 +310,6 @@ def test_profile_needs_a_judged_set(rng, tmp_path):
 
 MAIN = "vctk-p228"
 INTRUDERS = ["ls3080", "vctk-p225", "lj"]  # another source, the same studio, a third corpus
-
-
-def _ge2e_embed(paths):
-    """GE2E embeddings through voxaudit's encoder, or resemblyzer directly while that is absent."""
-    try:
-        from voxaudit.audio import load_audio
-        from voxaudit.resample import resample
-        from voxaudit.speaker import EmbeddingInference, load_encoder
-    except ImportError:
-        from resemblyzer import VoiceEncoder, preprocess_wav
-
-        encoder = VoiceEncoder("cpu", verbose=False)
-        return np.stack([encoder.embed_utterance(preprocess_wav(p)) for p in paths])
-    encoder, _ = load_encoder("ge2e", device="cpu")
-    rate = int(getattr(encoder, "sample_rate", 16000))
-
-    def items():
-        for i, p in enumerate(paths):
-            audio = load_audio(p)
-            yield i, resample(audio.samples, orig_sr=audio.sample_rate, target_sr=rate)
-
-    out = dict(EmbeddingInference(encoder).embed_many(items()))
-    return np.stack([out[i] for i in range(len(paths))])
 
 
 @pytest.fixture(scope="session")

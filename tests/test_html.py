@@ -411,3 +411,24 @@ def test_assets_for_reuse():
     assert "root.VoxauditPlots = " in asset_text("plots.js")
     with pytest.raises(ParameterError, match="nope.js"):
         asset_text("nope.js")
+
+
+def test_two_voices_get_a_voices_card_with_a_player_each(audio_set):
+    """A set of two voices says so in words, with a typical clip of each voice to listen to."""
+    report = audio_set["report"]
+    report["summary"].update(
+        n_voices=2, consistent=False, voices_about_equal=False,
+        voices=[{"voice": "A", "n_clips": 4, "minutes": 0.13, "dominant": True, "typical_clip": "clean.wav"},
+                {"voice": "B", "n_clips": 1, "minutes": 0.03, "dominant": False, "typical_clip": "intruder.wav"}])
+    text = write(audio_set)
+    card = re.search(r'<div class="card voices" id="voices">(.*?)</div>\n', text, re.S).group(1)
+    assert ("2 voices: 4 clips (0.1 min) of voice A — the reference — and 1 clips (0.0 min) of voice B; "
+            "listen to both and keep one") in card
+    players = re.findall(r'<li class="voice" data-voice="([AB])">.*?<audio controls[^>]*src="([^"]+)"', card, re.S)
+    assert [(v, urllib.parse.unquote(src).rsplit("/", 1)[-1]) for v, src in players] == [
+        ("A", "clean.wav"), ("B", "intruder.wav")]
+    zh = write(audio_set, lang="zh")
+    assert "2 种音色：音色 A 4 条（0.1 分钟）（参考音色），音色 B 1 条（0.0 分钟）；请两种都试听后只保留一种" in zh
+    # One voice: no voices card.
+    report["summary"].update(n_voices=1, voices=[report["summary"]["voices"][0]])
+    assert 'id="voices"' not in write(audio_set)

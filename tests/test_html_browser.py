@@ -547,3 +547,47 @@ def test_large_set_pages_rows_and_sorts_all_of_them(browser, tmp_path):
         _assert_clean(page)
     finally:
         page.close()
+
+
+@pytest.mark.speech
+def test_multi_speaker_report(browser, tmp_path):
+    """A .list of 3 speakers with one clip filed under the wrong name: the speaker table leads with the
+    label holding the stray clip, the heat map is drawn, the voice map colours by label and marks the
+    stray as a diamond, and the speaker filter shows one speaker's rows."""
+    from typer.testing import CliRunner
+
+    from voxaudit.cli import app
+
+    rows = speech_manifest()
+    speech = Path(os.environ.get("VOXAUDIT_SPEECH_DIR", ROOT.parent / "shared" / "speech"))
+    by: dict[str, list[Path]] = {}
+    for r in rows:
+        by.setdefault(r["speaker_id"], []).append(speech / r["path"])
+    lines = [f"{p}|{s}|EN|text" for s in ("ls533", "ls1688", "vctk-p228") for p in by[s][:6]]
+    lines.append(f"{by['ls533'][7]}|vctk-p228|EN|text")
+    listing = tmp_path / "three.list"
+    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["scan", str(listing), "--out", str(out), "--encoder", "ge2e", "--jobs", "1",
+                                      "-q", "--lang", "en", "--save-embeddings"],
+                                env={"HF_HUB_OFFLINE": "1", "XDG_CACHE_HOME": str(tmp_path / "xdg")})
+    assert result.exit_code == 0, result.output
+    page = Page(browser, out / "report.html")
+    try:
+        verdict = page.page.inner_text("#verdict")
+        assert "3 speakers" in verdict and "1 clip(s) filed under the wrong name" in verdict
+        first = page.page.eval_on_selector_all("table.speaker-table tbody tr", "trs => trs.map(tr => tr.dataset.speaker)")
+        assert first[0] == "vctk-p228" and sorted(first) == ["ls1688", "ls533", "vctk-p228"]
+        assert page.page.query_selector("#speaker-heatmap .main-svg") is not None
+        names = page.page.evaluate(
+            "() => document.getElementById('voice-map').data.map(t => t.name)")
+        assert any(n.startswith("ls533 (") for n in names) and any(n.startswith("vctk-p228 (") for n in names)
+        symbols = page.page.evaluate(
+            "() => [].concat(...document.getElementById('voice-map').data.map(t => t.marker.symbol))")
+        assert symbols.count("diamond") == 1
+        page.select("#f-speaker", "ls1688")
+        assert len(page.rows()) == 6
+        page.screenshot("report-speakers.png")
+        _assert_clean(page)
+    finally:
+        page.close()

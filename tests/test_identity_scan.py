@@ -75,7 +75,7 @@ def test_exactly_the_intruders_are_flagged(mixed):
     flagged = [i for i, c in enumerate(clips) if c["identity"]["outlier"]]
     assert flagged == list(range(N_MAIN, N_MAIN + 3))
     for c in clips:
-        assert set(c["identity"]) == {"similarity", "z", "cluster", "outlier", "reason"}
+        assert set(c["identity"]) == {"similarity", "z", "cluster", "voice", "outlier", "reason"}
         mismatch = [f for f in c["findings"] if f["code"] == "speaker_mismatch"]
         if c["identity"]["outlier"]:
             assert len(mismatch) == 1 and mismatch[0]["severity"] == "error"
@@ -187,3 +187,31 @@ def test_ecapa_path_end_to_end(by_speaker, mixed, tmp_path, monkeypatch):
     # A GE2E profile cannot judge ECAPA embeddings: a clear usage error, not a silent comparison.
     result = _run(*by_speaker[MAIN][:2], "--out", tmp_path / "p", "--profile", mixed["out"] / "profile.json")
     assert result.exit_code == 2 and "made with encoder 'ge2e'" in result.output
+
+
+def test_a_folder_of_two_voices_says_so_in_every_output(by_speaker, tmp_path):
+    """8 clips of a woman (ls533) and 8 of a man (ls1688) in one folder: the report names two voices
+    with their clips, minutes and a typical clip each; the terminal and the HTML page say it in words."""
+    import shutil
+
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    for speaker in ("ls533", "ls1688"):
+        for p in by_speaker[speaker][:8]:
+            shutil.copy(p, folder / f"{speaker}-{p.name}")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["scan", str(folder), "--out", str(out), "--encoder", "ge2e", "--jobs", "1",
+                                      "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "report.json").read_text(encoding="utf-8"))["summary"]
+    assert summary["n_voices"] == 2 and summary["consistent"] is False
+    voices = summary["voices"]
+    assert [v["voice"] for v in voices] == ["A", "B"] and [v["n_clips"] for v in voices] == [8, 8]
+    # Each voice's typical clip is one of its speaker's clips; A has the most minutes.
+    speakers = [v["typical_clip"].split("-")[0] for v in voices]
+    assert sorted(speakers) == ["ls1688", "ls533"]
+    assert voices[0]["minutes"] >= voices[1]["minutes"]
+    assert summary["identity_verdict"].startswith("2 voices: 8 clips (")
+    assert "listen to both and keep one" in result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="voices"' in html and html.count('<li class="voice"') == 2

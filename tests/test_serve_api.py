@@ -466,3 +466,19 @@ def test_one_server_per_project(tmp_path):
         pass
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("[::1]")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2")
+
+
+def test_a_session_of_two_voices_gets_the_scan_verdict(tmp_path, manifest, speech_dir):
+    """Five takes of a woman (ls533) and five of a man (ls1688): the session reads 2 voices, in the
+    same words as the scan's report, and every take of the second voice is to be re-recorded."""
+    app = create_app(tmp_path / "two", warm=False)
+    by = {s: [speech_dir / r["path"] for r in _rows(manifest, speaker_id=s)[:5]] for s in ("ls533", "ls1688")}
+    with TestClient(app) as client:
+        for a, b in zip(by["ls533"], by["ls1688"]):
+            _post(client, a)
+            last = _post(client, b)
+        summary = last.json()["summary"]
+    assert summary["n_voices"] == 2 and summary["consistent"] is False
+    assert [v["n_clips"] for v in summary["voices"]] == [5, 5]
+    assert summary["identity_verdict"].startswith("2 voices: 5 clips (") or summary["identity_verdict"].startswith("2 种音色")
+    assert summary["verdicts"]["re-record"] >= 5

@@ -39,9 +39,21 @@ class Precision(str, Enum):
     fp16 = "fp16"
 
 
+class Speakers(str, Enum):
+    auto = "auto"
+    list = "list"
+    folder = "folder"
+    none = "none"
+
+
 class Lang(str, Enum):
     en = "en"
     zh = "zh"
+
+
+UNVERIFIED_HELP = ("Accept ECAPA-TDNN weights that are not the published checkpoint (a fine-tuned or other "
+                   "SpeechBrain ECAPA model in --model-dir): their sha256 is recorded and the identity "
+                   "calibration is marked as not applying.")
 
 
 def _version(value: bool):
@@ -70,6 +82,7 @@ def scan(
                                     help="Speaker encoder: ecapa (SpeechBrain ECAPA-TDNN), ge2e (offline), "
                                          "or auto: ecapa when its weights are present, else ge2e."),
     model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Folder holding the ECAPA-TDNN weights."),
+    unverified_weights: bool = typer.Option(False, "--unverified-weights", help=UNVERIFIED_HELP),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Clips per encoder batch (default: per device)."),
     half: bool = typer.Option(False, "--half", help="Force reduced precision (bf16, or fp16 on GPUs without bf16)."),
@@ -79,7 +92,12 @@ def scan(
     cache: Optional[Path] = typer.Option(None, "--cache", help="Embedding cache file (default: OUT/embeddings.sqlite)."),
     profile: Optional[Path] = typer.Option(None, "--profile", help="Judge against a saved profile.json instead of the set itself."),
     select_minutes: Optional[float] = typer.Option(None, "--select-minutes", min=0.01,
-                                                    help="Write OUT/keep.list with the best clips up to M minutes."),
+                                                    help="Write OUT/keep.list with the best clips up to M minutes "
+                                                         "(of each speaker)."),
+    speakers: Speakers = typer.Option(Speakers.auto, "--speakers",
+                                      help="Group clips by speaker: list (the .list speaker field), folder (the "
+                                           "first folder level), none (one set), or auto: list when a .list "
+                                           "names two or more speakers."),
     save_embeddings: bool = typer.Option(False, "--save-embeddings", help="Write OUT/embeddings.npz."),
     html: bool = typer.Option(True, "--html/--no-html", help="Write OUT/report.html."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
@@ -93,11 +111,13 @@ def scan(
     try:
         options = ScanOptions(
             jobs=jobs, config=load_config(config), lang=language, identity=identity, encoder=encoder.value,
-            model_dir=str(model_dir) if model_dir else None, device=device, batch_size=batch_size,
+            model_dir=str(model_dir) if model_dir else None, unverified_weights=unverified_weights,
+            device=device, batch_size=batch_size,
             half=True if half else precision.value,
             cache_path=str(cache) if cache else str(out / "embeddings.sqlite"),
             journal_path=str(out / "measurements.sqlite"),
             profile_path=str(profile) if profile else None, select_minutes=select_minutes,
+            speakers=speakers.value,
             save_embeddings=save_embeddings, html=html)
         inputs = [str(p) for p in paths]
         with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
@@ -143,14 +163,23 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
         console.print(f"[red]{text('unreadable', lang, n=s['n_unreadable'])}[/]", highlight=False)
     if "encoder" in s:
         console.print(text("encoder", lang, name=s["encoder"]), highlight=False)
-        if s.get("identity_too_small"):
+        if s.get("identity_calibration", "applies") != "applies":
+            sha = str(s.get("encoder_weights_sha256"))[:12]
+            console.print(f"[yellow]{text('calibration_na', lang, encoder=s['encoder'], sha=sha)}[/]",
+                          highlight=False)
+        if s.get("speakers"):
+            print_speakers(s, lang, console)
+        elif s.get("identity_too_small"):
             console.print(text("too_small", lang, message=s["identity_too_small"]), highlight=False)
         elif s.get("consistent"):
             console.print(f"[green]{text('one_voice', lang)}[/]", highlight=False)
         else:
             n_out = sum(1 for c in report["clips"] if (c.get("identity") or {}).get("outlier"))
-            if s.get("n_voices", 1) > 1:
-                console.print(f"[red]{text('n_voices', lang, n=s['n_voices'])}[/]", highlight=False)
+            if s.get("n_voices", 1) > 1 and s.get("identity_verdict"):
+                console.print(f"[red]{s['identity_verdict']}[/]", highlight=False)
+                for voice in s.get("voices") or []:
+                    console.print(text("voice_typical", lang, voice=voice["voice"], path=voice.get("typical_clip")),
+                                  highlight=False)
             console.print(f"[red]{text('not_consistent', lang, n=n_out)}[/]", highlight=False)
     if s.get("reference"):
         console.print(text("reference", lang, path=s["reference"]), highlight=False)
@@ -166,8 +195,86 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
     console.print(text("written", lang, paths=", ".join(str(p) for p in written)), highlight=False)
 
 
+MAX_SPEAKER_ROWS = 20
+
+
+def print_speakers(summary: dict, lang: str, console: Console) -> None:
+    """The verdict of a multi-speaker set and a table of its speakers, those with problems first."""
+    colour = "green" if summary.get("consistent") else "red"
+    console.print(f"[{colour}]{summary.get('identity_verdict', '')}[/]", highlight=False)
+    rows = sorted(summary["speakers"], key=lambda s: (bool(s.get("consistent")) and not s.get("n_mislabelled")
+                                                      and not s.get("same_voice_as"), s["name"]))
+    table = Table(title=text("speakers_title", lang), title_justify="left")
+    for key, justify in (("col_speaker", "left"), ("col_clips", "right"), ("col_minutes", "right"),
+                         ("col_verdict", "left"), ("col_mislabelled", "right"), ("col_same_voice", "left")):
+        table.add_column(text(key, lang), justify=justify, overflow="fold")
+    from .report.verdict import speaker_status
+
+    for s in rows[:MAX_SPEAKER_ROWS]:
+        status = speaker_status(s)
+        if status == "too_small":
+            verdict = f"[yellow]{text('speaker_not_judged', lang)}[/]"
+        elif status in ("consistent", "mislabels_only"):
+            verdict = f"[green]{text('one_voice', lang)}[/]"
+        else:
+            verdict = f"[red]{text('speaker_voices', lang, n=s.get('n_own_voices') or s.get('n_voices'), k=max(0, s.get('n_outliers', 0) - s.get('n_mislabelled', 0)))}[/]"
+        table.add_row(s["name"], str(s["n_clips"]), f"{s['usable_minutes']:.1f} / {s['minutes']:.1f}", verdict,
+                      str(s.get("n_mislabelled") or ""), ", ".join(s.get("same_voice_as") or []))
+    console.print(table)
+    if len(rows) > MAX_SPEAKER_ROWS:
+        console.print(text("more_speakers", lang, n=len(rows) - MAX_SPEAKER_ROWS), highlight=False)
+
+
 def main() -> None:
     app()
+
+
+@app.command()
+def doctor(
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object keyed by check name."),
+    lang: Optional[Lang] = typer.Option(None, "--lang", help="Language of the lines (default: from the locale)."),
+    model_dir: Optional[Path] = typer.Option(None, "--model-dir",
+                                             help="Folder holding the ECAPA-TDNN weights, as for scan."),
+    unverified_weights: bool = typer.Option(False, "--unverified-weights",
+                                            help="Treat ECAPA-TDNN weights that are not the published checkpoint "
+                                                 "as a scan with --unverified-weights would (a warning)."),
+    device: str = typer.Option("auto", "--device",
+                               help="Device for the test forward passes: auto, cpu, cuda or cuda:N."),
+):
+    """Check the installation: one line per part with ok / warning / FAIL and what to do. Exit 1 when
+    something voxaudit scan needs is broken."""
+    import json
+
+    from .doctor import exit_code, render, run_checks, summary_line, summary_words, to_json
+
+    language = lang.value if lang else default_language()
+    with err.status(summary_words("running", language), spinner="dots") if not json_out and err.is_terminal \
+            else _nothing():
+        checks = run_checks(model_dir=str(model_dir) if model_dir else None,
+                            unverified_weights=unverified_weights, device=device)
+    if json_out:
+        print(json.dumps(to_json(checks, language), ensure_ascii=False, indent=2))
+    else:
+        console = Console()
+        console.print(f"[bold]{summary_words('title', language, version=__version__)}[/]", highlight=False)
+        colour = {"ok": "green", "warning": "yellow", "fail": "bold red"}
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(overflow="fold")
+        for check in checks:
+            status, label, detail, hint = render(check, language)
+            cell = detail + (f"\n→ {hint}" if hint else "")
+            grid.add_row(f"[{colour[check.status]}]{status}[/]", label, cell)
+        console.print(grid, highlight=False)
+        console.print(summary_line(checks, language), highlight=False)
+    raise typer.Exit(exit_code(checks))
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
 
 
 @app.command()
@@ -181,6 +288,7 @@ def serve(
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file overriding thresholds."),
     encoder: Encoder = typer.Option(Encoder.auto, "--encoder", help="Speaker encoder: auto, ecapa or ge2e."),
     model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Folder holding the ECAPA-TDNN weights."),
+    unverified_weights: bool = typer.Option(False, "--unverified-weights", help=UNVERIFIED_HELP),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     max_upload_mb: float = typer.Option(100.0, "--max-upload-mb", min=0.001, help="Upload size limit in MB."),
     identity: bool = typer.Option(True, "--identity/--no-identity", help="Compare each take's voice with the session."),
@@ -194,7 +302,7 @@ def serve(
         err.print(f"voxaudit serve: http://{host}:{port}/  (project: {project.resolve()})", highlight=False)
         run_server(project, host=host, port=port, lang=language, config=load_config(config), encoder=encoder.value,
                    model_dir=str(model_dir) if model_dir else None, device=device, profile_path=profile,
-                   max_upload_mb=max_upload_mb, identity=identity)
+                   max_upload_mb=max_upload_mb, identity=identity, unverified_weights=unverified_weights)
     except VoxauditError as error:
         err.print(f"[red]error:[/] {error}", highlight=False)
         raise typer.Exit(2)

@@ -75,6 +75,54 @@ def parse_list_file(list_path: Path) -> tuple[list[ClipSource], list[str]]:
     return clips, problems
 
 
+def _first_folder(file: str, folder: Path) -> str | None:
+    """The first folder level of ``file`` under ``folder`` (its speaker with ``--speakers folder``)."""
+    parts = Path(os.path.relpath(file, folder)).parts
+    return parts[0] if len(parts) > 1 else None
+
+
+SPEAKER_MODES = ("auto", "list", "folder", "none")
+UNLABELLED = "(unlabelled)"
+
+
+def speaker_labels(clips: list[ClipSource], mode: str = "auto") -> list[str] | None:
+    """One speaker label per clip, or None when the set is to be judged as one voice.
+
+    Parameters
+    ----------
+    clips : list of ClipSource
+    mode : {"auto", "list", "folder", "none"}
+        ``list``: the speaker field of ``.list`` lines; ``folder``: the first folder level under each
+        scanned folder (list entries keep their speaker field; files at the top of a folder and files
+        given directly are ``"(unlabelled)"``); ``none``: one set; ``auto``: ``list`` when the lines
+        name two or more speakers, else one set.
+
+    Returns
+    -------
+    list of str or None
+        None when fewer than two distinct labels result (a one-speaker input stays one set).
+
+    Raises
+    ------
+    ParameterError
+        On an unknown mode.
+    """
+    if mode not in SPEAKER_MODES:
+        raise ParameterError(f"speakers must be one of {', '.join(SPEAKER_MODES)}; got {mode!r}")
+    if mode == "none":
+        return None
+    def named(c: ClipSource) -> str:
+        return c.speaker.strip() if c.speaker and c.speaker.strip() else UNLABELLED
+
+    if mode == "folder":
+        labels = [c.folder_speaker or named(c) for c in clips]
+    else:
+        labels = [named(c) for c in clips]
+        if mode == "auto" and len({named(c) for c in clips if c.list_line is not None} - {UNLABELLED}) < 2:
+            return None
+    return labels if len(set(labels)) >= 2 else None
+
+
 def discover(inputs: list[str | os.PathLike]) -> Discovery:
     """Turn the user's inputs into clip records, in a stable order, without duplicates.
 
@@ -99,6 +147,8 @@ def discover(inputs: list[str | os.PathLike]) -> Discovery:
             batch = _walk_folder(path, prefix=str(item) if len(inputs) > 1 else None)
             if not batch:
                 result.problems.append(f"{item}: no audio files found")
+            for clip in batch:
+                clip.folder_speaker = _first_folder(clip.path, path)
         elif path.suffix.lower() in LIST_EXTENSIONS and path.is_file():
             batch, problems = parse_list_file(path)
             result.problems.extend(problems)

@@ -58,6 +58,14 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "speaker_mismatch": ("voice does not match the set: {reason}",
                              "check that this take is the same speaker, microphone and distance; drop it or "
                              "re-record it"),
+        "speaker_mislabel": ("filed under '{speaker}' but sounds like '{likely_speaker}': similarity "
+                             "{likely_similarity:.2f} to {likely_speaker}, {value:.2f} to {speaker}",
+                             "move this line to speaker '{likely_speaker}' in the list, or drop it",
+                             "move each such line to the speaker it sounds like (likely_speaker in the report), "
+                             "or drop it"),
+        "speaker_not_in_profile": ("speaker '{speaker}' is not in the voice profile: judged against its own "
+                                   "clips in this set",
+                                   "check the speaker's name, or build a profile that holds this speaker"),
     },
     "zh": {
         "unreadable": ("无法读取文件：{detail}", "请重新导出为 16 或 24 位 WAV，并检查文件是否完整"),
@@ -93,6 +101,12 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
                      "音频会让模型学到金属感、空洞的伪影和死寂的停顿"),
         "speaker_mismatch": ("音色与整体不一致：{reason}",
                              "确认这条是同一说话人、同一麦克风和距离；删除或重录"),
+        "speaker_mislabel": ("标注为“{speaker}”，但听起来像“{likely_speaker}”：与 {likely_speaker} 的相似度 "
+                             "{likely_similarity:.2f}，与 {speaker} 的相似度 {value:.2f}",
+                             "把这一行移到说话人“{likely_speaker}”名下，或删除",
+                             "把每条这样的音频移到它听起来像的说话人名下（见报告中的 likely_speaker），或删除"),
+        "speaker_not_in_profile": ("说话人“{speaker}”不在声纹档案中：改为与本组中该说话人自己的音频比较",
+                                   "检查说话人名称，或重新生成包含该说话人的声纹档案"),
     },
 }
 
@@ -112,6 +126,16 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "code": "finding", "count": "clips", "hint": "what to change",
         "written": "written: {paths}",
         "encoder": "speaker encoder: {name}",
+        "calibration_na": "the {encoder} identity calibration does not apply: these weights are not the published "
+                          "model (sha256 {sha}…, --unverified-weights); read the voice verdict as relative to "
+                          "this set",
+        "voice_typical": "  voice {voice}, a typical clip: {path}",
+        "speakers_title": "speakers",
+        "col_speaker": "speaker", "col_clips": "clips", "col_minutes": "usable / min",
+        "col_verdict": "voice", "col_mislabelled": "filed here by mistake", "col_same_voice": "same voice as",
+        "speaker_not_judged": "too few clips to judge",
+        "speaker_voices": "{n} voice(s), {k} outlier take(s)",
+        "more_speakers": "... and {n} more speakers in report.json / report.html",
     },
     "zh": {
         "title": "voxaudit 扫描",
@@ -128,6 +152,15 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "code": "问题", "count": "音频条数", "hint": "改进建议",
         "written": "已写出：{paths}",
         "encoder": "说话人编码器：{name}",
+        "calibration_na": "{encoder} 的音色校准不适用：这些权重不是官方发布的模型（sha256 {sha}…，"
+                          "--unverified-weights）；音色判断只相对于本批音频",
+        "voice_typical": "  音色 {voice} 的典型音频：{path}",
+        "speakers_title": "说话人",
+        "col_speaker": "说话人", "col_clips": "条数", "col_minutes": "可用 / 分钟",
+        "col_verdict": "音色", "col_mislabelled": "误标到此处", "col_same_voice": "与之同一音色",
+        "speaker_not_judged": "音频太少，无法判断",
+        "speaker_voices": "{n} 种音色，{k} 条离群录音",
+        "more_speakers": "……另有 {n} 个说话人，见 report.json / report.html",
     },
 }
 
@@ -177,11 +210,20 @@ class _Default(dict):
 
 
 def render(code: str, lang: str, **fields) -> tuple[str, str]:
-    """The ``(message, hint)`` of a finding code in ``lang``."""
+    """The ``(message, hint)`` of a finding code in ``lang``.
+
+    A hint may name facts of the clip (``{likely_speaker}``); without them (a set-level summary) the
+    code's general hint, the entry's third element, is used instead."""
     table = MESSAGES.get(lang, MESSAGES["en"])
-    template, hint = table.get(code) or MESSAGES["en"].get(code) or ("{code}", "")
+    template, hint, *general = table.get(code) or MESSAGES["en"].get(code) or ("{code}", "")
     values = _Default({k: v for k, v in fields.items() if v is not None})
     values.setdefault("code", code)
+    try:
+        hint = hint.format_map({k: v for k, v in values.items()})
+    except KeyError:
+        hint = general[0] if general else hint
+    except (ValueError, TypeError):
+        pass
     try:
         return template.format_map(values), hint
     except (ValueError, TypeError, KeyError):

@@ -23,6 +23,9 @@ class ClipSource:
     lang: Optional[str] = None
     text: Optional[str] = None
     list_line: Optional[str] = None
+    # The first folder level under the scanned folder (``--speakers folder``); None for files given
+    # directly, for list entries, and for files at the top of the folder.
+    folder_speaker: Optional[str] = None
 
 
 @dataclass
@@ -36,9 +39,15 @@ class Finding:
     metric: Optional[str] = None
     value: Optional[float] = None
     threshold: Optional[float] = None
+    # Facts particular to a finding code (``speaker_mislabel``: ``likely_speaker`` and both
+    # similarities), written beside the fields above in report.json.
+    extra: Optional[dict[str, Any]] = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        out = {k: v for k, v in asdict(self).items() if v is not None and k != "extra"}
+        if self.extra:
+            out.update({k: v for k, v in self.extra.items() if k not in out})
+        return out
 
 
 @dataclass

@@ -20,7 +20,7 @@ from . import __version__
 from .audio import load_audio
 from .cache import content_sha256
 from .config import Config
-from .discover import Discovery, discover
+from .discover import UNLABELLED, Discovery, discover, speaker_labels
 from .errors import AudioError, ParameterError
 from .model import ClipResult, ClipSource, SEVERITY_RANK
 from .signal import measure_signal
@@ -40,6 +40,8 @@ class ScanOptions:
     identity: bool = True
     encoder: str = "auto"
     model_dir: Optional[str] = None
+    # Load ECAPA-TDNN weights whose checksum is not the published model's (``--unverified-weights``).
+    unverified_weights: bool = False
     device: str = "auto"
     batch_size: Optional[int] = None
     # 'auto': bf16 autocast where native and faithful (ECAPA on AVX-512-BF16/AMX CPUs, bf16 GPUs),
@@ -49,6 +51,9 @@ class ScanOptions:
     journal_path: Optional[str] = None
     profile_path: Optional[str] = None
     select_minutes: Optional[float] = None
+    # How clips are grouped into labelled speakers: "auto" (a .list's speaker field when it names two
+    # or more speakers), "list", "folder" (first folder level) or "none" (one set).
+    speakers: str = "auto"
     save_embeddings: bool = False
     html: bool = True
     allow_download: bool = True
@@ -62,6 +67,8 @@ class ScanResult:
     embeddings: Optional[np.ndarray] = None
     analysis: object = None
     notices: list[str] = field(default_factory=list)
+    # The speaker label of each clip when the set was judged per labelled speaker, else None.
+    speaker_labels: Optional[list[str]] = None
 
     def report_dict(self, inputs: Iterable[str] = ()) -> dict:
         return {
@@ -282,6 +289,11 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     options = options or ScanOptions()
     discovery = discover(inputs)
     sources = discovery.clips
+    labels = speaker_labels(sources, options.speakers)
+    if labels is not None:
+        for source, label in zip(sources, labels):
+            if label != UNLABELLED:
+                source.speaker = label
     jobs = options.jobs or default_jobs()
     if jobs < 1:
         raise ParameterError(f"jobs must be >= 1, got {jobs}")
@@ -345,10 +357,15 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     clips = [r for r in results if r is not None]
     matrix, analysis, identity_summary = None, None, {}
     if identity is not None:
-        matrix, analysis, identity_summary = identity.analyse(clips, embeddings)
+        matrix, analysis, identity_summary = identity.analyse(clips, embeddings, labels)
     summary = {**summarise_clips(clips, options.lang), "measurements_reused": len(known), **identity_summary}
     from .select import choose_reference
 
-    summary["reference"], summary["reference_alternates"] = choose_reference(clips)
+    if labels is None:
+        summary["reference"], summary["reference_alternates"] = choose_reference(clips)
+    else:
+        # One reference per speaker (summary.speakers), none for the whole set.
+        summary["reference"], summary["reference_alternates"] = None, []
+        summary["n_speakers"] = len(set(labels))
     return ScanResult(clips=clips, summary=summary, discovery=discovery, embeddings=matrix,
-                      analysis=analysis, notices=notices)
+                      analysis=analysis, notices=notices, speaker_labels=labels)

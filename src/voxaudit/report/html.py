@@ -38,7 +38,7 @@ from ..io import write_text_atomic
 from .html_strings import (CODE_LABELS, IDENTITY_LABELS, METRIC_LABELS, code_label, normalise_lang,
                            ui_strings)
 from .plots import GROUP_COLOURS, OTHER_GROUP_COLOUR, clip_picture_data, embedding_points, \
-    similarity_figure, voice_map_figure
+    similarity_figure, speaker_heatmap_figure, voice_map_figure
 
 ASSETS = Path(__file__).with_name("html_assets")
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -251,18 +251,22 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
     gallery = [i for i in flagged if str(i) in pictures]
 
     # Set-level figures.
-    figures: dict[str, Any] = {"map": None, "hist": None}
+    figures: dict[str, Any] = {"map": None, "hist": None, "speakers": None}
     map_note = None
+    speakers = summary.get("speakers") or []
     if has_identity:
         reference_index = index_of.get(summary.get("reference"))
         points = embedding_points(embeddings, len(clips)) if embeddings is not None else None
         if points is not None:
             figures["map"] = voice_map_figure(points, clips, S, dominant_cluster=summary.get("dominant_cluster"),
-                                              reference_index=reference_index)
+                                              reference_index=reference_index, by_speaker=bool(speakers))
         else:
             map_note = S["voice_map_none"] if embeddings is None else S["voice_map_few"]
         figures["hist"] = similarity_figure(clips, S, threshold=_num(summary.get("identity_threshold")),
                                             median=_num(summary.get("similarity_median")))
+        if speakers and summary.get("speaker_cohesion"):
+            figures["speakers"] = speaker_heatmap_figure(summary["speaker_cohesion"], S,
+                                                         order=[s["name"] for s in _speakers_by_problem(speakers)])
 
     data = {
         "lang": lang,
@@ -285,6 +289,7 @@ def render_html(report: dict, *, base_dir: str | os.PathLike, lang: str = "en",
     body = "\n".join([
         _header(report, summary, tool, S, has_identity, clips),
         _overview(summary, clips, hrefs, index_of, S, lang),
+        _speakers_section(summary, figures, index_of, S) if speakers else "",
         _identity_section(figures, map_note, S) if has_identity else "",
         _table(clips, summary, S, lang, has_identity),
         _gallery_section(flagged, gallery, drawable, S),
@@ -333,7 +338,12 @@ def _verdict(summary: dict, clips: Sequence[dict], S: dict, has_identity: bool) 
     parts = []
     level = "ok"
     n_outliers = sum(1 for c in clips if isinstance(c.get("identity"), dict) and c["identity"].get("outlier"))
-    if has_identity:
+    if has_identity and summary.get("speakers"):
+        from .verdict import speakers_sentence
+
+        parts.append(speakers_sentence(summary, S["html_lang"]))
+        level = "ok" if summary.get("consistent") else "bad"
+    elif has_identity:
         n_voices = summary.get("n_voices")
         if summary.get("identity_too_small") or n_voices is None:
             parts.append(S["verdict_not_judged"])
@@ -377,6 +387,9 @@ def _header(report: dict, summary: dict, tool: dict, S: dict, has_identity: bool
     if inputs:
         meta.append(f"{S['inputs']}: " + ", ".join(str(i) for i in inputs[:5]) + (" …" if len(inputs) > 5 else ""))
     notes = [S["verdict_detail"]]
+    if summary.get("encoder") and summary.get("identity_calibration", "applies") != "applies":
+        notes.append(S["calibration_na"].format(encoder=summary["encoder"],
+                                                sha=str(summary.get("encoder_weights_sha256"))[:12]))
     if summary.get("identity_too_small"):
         notes.insert(0, str(summary["identity_too_small"]))
     if not has_identity:
@@ -467,10 +480,77 @@ def _overview(summary: dict, clips: Sequence[dict], hrefs: Sequence[Optional[str
         findings_html = f'<p class="small">{_esc(S["top_none"])}</p>'
     return (
         '<section class="overview">\n'
-        f'<div class="card reference"><h2>{_esc(S["reference"])}</h2>{ref_html}</div>\n'
+        + _voices_card(summary, hrefs, index_of, clips, S, lang)
+        + f'<div class="card reference"><h2>{_esc(S["reference"])}</h2>{ref_html}</div>\n'
         f'<div class="card top-findings"><h2>{_esc(S["top_findings"])}</h2>{findings_html}</div>\n'
         '</section>'
     )
+
+
+def _speakers_by_problem(speakers: Sequence[dict]) -> list[dict]:
+    """Speakers with a problem first (mislabels, one voice under two names, not one voice), then by name."""
+    from .verdict import speaker_status
+
+    return sorted(speakers, key=lambda s: (speaker_status(s) in ("consistent", "mislabels_only")
+                                           and not s.get("n_mislabelled") and not s.get("same_voice_as"),
+                                           str(s.get("name"))))
+
+
+def _speakers_section(summary: dict, figures: dict, index_of: dict, S: dict) -> str:
+    """The labelled speakers: a table of their verdicts and the voice similarity between them."""
+    from .verdict import speaker_status
+
+    rows = []
+    for s in _speakers_by_problem(summary.get("speakers") or []):
+        status = speaker_status(s)
+        verdict = S["speaker_" + status].format(n=s.get("n_own_voices") or s.get("n_voices"),
+                                                 k=max(0, (s.get("n_outliers") or 0) - (s.get("n_mislabelled") or 0)))
+        level = {"consistent": "ok", "mislabels_only": "ok", "too_small": "warn"}.get(status, "bad")
+        ref = s.get("reference")
+        i = index_of.get(ref)
+        ref_html = (f'<a href="#clip-{i}" class="jump" data-i="{i}">{_esc(ref)}</a>' if i is not None
+                    else _esc(ref or "—"))
+        rows.append(
+            f'<tr data-speaker="{_esc(s.get("name"))}"><td>{_esc(s.get("name"))}</td><td class="num">{s.get("n_clips")}</td>'
+            f'<td class="num">{_mins(s.get("usable_minutes"))} / {_mins(s.get("minutes"))}</td>'
+            f'<td class="{level}">{_esc(verdict)}</td><td class="num">{s.get("n_mislabelled") or ""}</td>'
+            f'<td>{_esc(", ".join(s.get("same_voice_as") or []))}</td><td class="ref">{ref_html}</td></tr>')
+    heat = ('<div class="plot" id="speaker-heatmap"></div>'
+            f'<p class="small">{_esc(S["speaker_heatmap_note"])}</p>' if figures.get("speakers") else "")
+    head = "".join(f"<th>{_esc(S[k])}</th>" for k in ("col_speaker", "col_clips", "col_usable_minutes",
+                                                        "col_voice", "col_mislabelled", "col_same_voice",
+                                                        "col_reference"))
+    return (f'<section class="speakers" id="speakers"><h2>{_esc(S["speakers_title"])}</h2>'
+            f'<div class="card"><div class="speaker-table-wrap"><table class="speaker-table"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div></div>'
+            f'<div class="card"><h3>{_esc(S["speaker_heatmap"])}</h3>{heat}</div></section>')
+
+
+def _voices_card(summary: dict, hrefs: Sequence[Optional[str]], index_of: dict, clips: Sequence[dict],
+                 S: dict, lang: str) -> str:
+    """When the set holds two or more voices: the verdict in words and a player for a typical clip of
+    each voice, so the user can listen and keep one."""
+    voices = summary.get("voices") or []
+    if (summary.get("n_voices") or 0) < 2 or len(voices) < 2:
+        return ""
+    from .verdict import voices_sentence
+
+    sentence = voices_sentence(summary, lang) or ""
+    items = []
+    for k, voice in enumerate(voices):
+        path = voice.get("typical_clip")
+        i = index_of.get(path)
+        label = S["voice_label"].format(voice=voice.get("voice"), n=voice.get("n_clips"),
+                                        minutes=_mins(voice.get("minutes")))
+        if k == 0:
+            label += " " + S["voice_reference"]
+        player = _player(hrefs[i], S, str(path), _clip_file(clips[i])) if i is not None else ""
+        link = (f'<a href="#clip-{i}" class="jump" data-i="{i}">{_esc(path)}</a>' if i is not None
+                else _esc(path or ""))
+        items.append(f'<li class="voice" data-voice="{_esc(voice.get("voice"))}"><b>{_esc(label)}</b>'
+                     f'<div class="small">{_esc(S["voice_typical"])}: {link}</div>{player}</li>')
+    return (f'<div class="card voices" id="voices"><h2>{_esc(S["voices_title"])}</h2>'
+            f'<p class="voices-verdict">{_esc(sentence)}</p><ul class="voices">{"".join(items)}</ul></div>\n')
 
 
 def _count_text(entry: dict, S: dict) -> str:
@@ -506,7 +586,15 @@ def _table(clips: Sequence[dict], summary: dict, S: dict, lang: str, has_identit
     cluster_opts = "".join(
         f'<option value="{c}">{_esc((S["group_main"] if c == dominant else S["group"]).format(c=c))} ({n})</option>'
         for c, n in sorted(clusters.items()))
-    identity_filters = (
+    speaker_counts: dict[str, int] = {}
+    for clip in clips:
+        if clip.get("speaker"):
+            speaker_counts[str(clip["speaker"])] = speaker_counts.get(str(clip["speaker"]), 0) + 1
+    speaker_filter = (
+        f'<label>{_esc(S["filter_speaker"])} <select id="f-speaker"><option value="">{_esc(S["any"])}</option>'
+        + "".join(f'<option value="{_esc(n)}">{_esc(n)} ({k})</option>' for n, k in sorted(speaker_counts.items()))
+        + '</select></label>') if summary.get("speakers") else ""
+    identity_filters = speaker_filter + (
         f'<label>{_esc(S["filter_cluster"])} <select id="f-cluster"><option value="">{_esc(S["any"])}</option>{cluster_opts}</select></label>'
         f'<label>{_esc(S["filter_outlier"])} <select id="f-outlier"><option value="">{_esc(S["any"])}</option>'
         f'<option value="1">{_esc(S["outliers_only"])}</option><option value="0">{_esc(S["no_outliers"])}</option></select></label>'

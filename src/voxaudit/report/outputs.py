@@ -25,7 +25,12 @@ def write_outputs(result, out_dir: str | Path, options, inputs) -> tuple[dict, l
     if options.select_minutes is not None:
         from ..select import select_subset
 
-        kept, rejected = select_subset(result.clips, minutes=options.select_minutes)
+        # The best M minutes of each speaker, grouped by speaker (one group without speaker labels).
+        kept, rejected = [], []
+        for group in _speaker_groups(result):
+            k, r = select_subset(group, minutes=options.select_minutes)
+            kept += k
+            rejected += r
         selection = (kept, rejected)
         kept_ids = {id(c) for c in kept}
         reasons = {id(c): reason for c, reason in rejected}
@@ -44,12 +49,8 @@ def write_outputs(result, out_dir: str | Path, options, inputs) -> tuple[dict, l
     write_clips_csv(out / "clips.csv", report)
     written.append(out / "clips.csv")
 
-    analysis = result.analysis
-    if analysis is not None and not getattr(analysis, "too_small", True):
-        from ..profile import Profile
-
-        profile = Profile.from_analysis(analysis, encoder=report["summary"]["encoder"],
-                                        weights_sha256=report["summary"]["encoder_weights_sha256"])
+    profile = _profile(result.analysis, report["summary"])
+    if profile is not None:
         profile.to_json(out / "profile.json")
         written.append(out / "profile.json")
 
@@ -75,3 +76,32 @@ def write_outputs(result, out_dir: str | Path, options, inputs) -> tuple[dict, l
         write_html(report, out / "report.html", lang=options.lang, embeddings=result.embeddings)
         written.append(out / "report.html")
     return report, written
+
+
+def _speaker_groups(result) -> list[list]:
+    """The clips per speaker label (labels sorted by name), or all clips as one group."""
+    labels = getattr(result, "speaker_labels", None)
+    if labels is None:
+        return [list(result.clips)]
+    groups: dict[str, list] = {}
+    for clip, label in zip(result.clips, labels):
+        groups.setdefault(label, []).append(clip)
+    return [groups[name] for name in sorted(groups)]
+
+
+def _profile(analysis, summary: dict):
+    """The voice profile of a judged set: one voice, or one voice per judged speaker; None when there
+    is nothing judged to save."""
+    from ..profile import Profile, SpeakerProfiles
+
+    if analysis is None or "encoder" not in summary:
+        return None
+    encoder, sha = summary["encoder"], summary.get("encoder_weights_sha256")
+    speakers = getattr(analysis, "speakers", None)
+    if speakers is None:
+        if getattr(analysis, "too_small", True):
+            return None
+        return Profile.from_analysis(analysis, encoder=encoder, weights_sha256=sha)
+    voices = {spk.name: Profile.from_analysis(spk.analysis, encoder=encoder, weights_sha256=sha)
+              for spk in speakers if not spk.analysis.too_small}
+    return SpeakerProfiles(voices=voices) if voices else None

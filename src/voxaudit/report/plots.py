@@ -92,9 +92,13 @@ def _identity(clip: dict) -> dict:
     return identity if isinstance(identity, dict) else {}
 
 
+MAX_MAP_SPEAKERS = 20
+MAX_HEATMAP_SPEAKERS = 60
+
+
 def voice_map_figure(points: dict[str, Any], clips: Sequence[dict], strings: dict[str, str], *,
-                     dominant_cluster: Optional[int] = 0, reference_index: Optional[int] = None
-                     ) -> dict[str, Any]:
+                     dominant_cluster: Optional[int] = 0, reference_index: Optional[int] = None,
+                     by_speaker: bool = False) -> dict[str, Any]:
     """Plotly figure of the voice map: one trace per voice group, outliers as crosses, the reference as
     a star. ``customdata`` of every point is its clip index (the report opens that clip on click).
 
@@ -110,6 +114,9 @@ def voice_map_figure(points: dict[str, Any], clips: Sequence[dict], strings: dic
         The main voice's group (drawn first, in the first colour, named "main voice").
     reference_index : int, optional
         Index of the reference clip, drawn as a star.
+    by_speaker : bool
+        Colour by speaker label (the ``MAX_MAP_SPEAKERS`` largest labels, the rest grey) instead of by
+        voice group; a clip filed under the wrong label (``likely_speaker``) is drawn as a diamond.
 
     Returns
     -------
@@ -118,44 +125,58 @@ def voice_map_figure(points: dict[str, Any], clips: Sequence[dict], strings: dic
     """
     by_group: dict[Any, list[int]] = {}
     for k, i in enumerate(points["index"]):
-        cluster = _identity(clips[i]).get("cluster")
-        by_group.setdefault(cluster, []).append(k)
-    # Groups of one clip share one grey "other" trace, so the legend stays short.
-    big = sorted((g for g, ks in by_group.items() if len(ks) > 1 and g is not None),
-                 key=lambda g: (g != dominant_cluster, -len(by_group[g]), g))
+        key = clips[i].get("speaker") if by_speaker else _identity(clips[i]).get("cluster")
+        by_group.setdefault(key, []).append(k)
+    if by_speaker:
+        big = sorted((g for g in by_group if g is not None), key=lambda g: (-len(by_group[g]), str(g)))
+        big = big[:MAX_MAP_SPEAKERS]
+    else:
+        # Groups of one clip share one grey "other" trace, so the legend stays short.
+        big = sorted((g for g, ks in by_group.items() if len(ks) > 1 and g is not None),
+                     key=lambda g: (g != dominant_cluster, -len(by_group[g]), g))
     singles = [k for g, ks in by_group.items() if g not in big for k in ks]
     traces = []
 
     def trace(ks: list[int], name: str, colour: str) -> dict[str, Any]:
         idx = [points["index"][k] for k in ks]
         outlier = [bool(_identity(clips[i]).get("outlier")) for i in idx]
+        moved = [bool(_identity(clips[i]).get("likely_speaker")) for i in idx]
         text = []
         for i in idx:
             ident = _identity(clips[i])
             sim = ident.get("similarity")
             line = clips[i].get("path", "")
+            if by_speaker and clips[i].get("speaker"):
+                line += f"<br>{strings['col_speaker']}: {clips[i]['speaker']}"
             if sim is not None:
                 line += f"<br>{strings['col_similarity']}: {sim:.3f}"
-            if ident.get("outlier"):
+            if ident.get("likely_speaker"):
+                line += f" · {strings['mislabel_mark'].format(speaker=ident['likely_speaker'])}"
+            elif ident.get("outlier"):
                 line += f" · {strings['outlier_mark']}"
             text.append(line)
         return {
             "type": "scatter", "mode": "markers", "name": name,
             "x": [points["x"][k] for k in ks], "y": [points["y"][k] for k in ks],
             "customdata": idx, "text": text, "hovertemplate": "%{text}<extra></extra>",
-            "marker": {"color": colour, "size": [11 if o else 8 for o in outlier],
-                       "symbol": ["x" if o else "circle" for o in outlier],
+            "marker": {"color": colour, "size": [13 if m else 11 if o else 8 for o, m in zip(outlier, moved)],
+                       "symbol": ["diamond" if m else "x" if o else "circle" for o, m in zip(outlier, moved)],
                        "line": {"width": [1.5 if o else 0.5 for o in outlier],
                                 "color": [OUTLIER_COLOUR if o else "#ffffff" for o in outlier]},
                        "opacity": 0.85},
         }
 
     for n, group in enumerate(big):
+        if by_speaker:
+            traces.append(trace(by_group[group], f"{group} ({len(by_group[group])})",
+                                GROUP_COLOURS[n % len(GROUP_COLOURS)]))
+            continue
         name = (strings["group_main"] if group == dominant_cluster else strings["group"]).format(c=group)
         traces.append(trace(by_group[group], f"{name} ({len(by_group[group])})",
                             GROUP_COLOURS[n % len(GROUP_COLOURS)]))
     if singles:
-        traces.append(trace(singles, f"{strings['group_other']} ({len(singles)})", OTHER_GROUP_COLOUR))
+        other = strings["other_speakers"] if by_speaker else strings["group_other"]
+        traces.append(trace(singles, f"{other} ({len(singles)})", OTHER_GROUP_COLOUR))
     if reference_index is not None and reference_index in points["index"]:
         k = points["index"].index(reference_index)
         traces.append({
@@ -460,4 +481,44 @@ def picture_data(samples: np.ndarray, *, sample_rate: int, metrics: Optional[dic
         "top": round(top, 2), "range": SPECTROGRAM_RANGE_DB, "step": SPECTROGRAM_STEP_DB,
         "hum": finite(metrics.get("hum_hz")) if draw_hum else None,
         "bw": finite(metrics.get("bandwidth_hz")) if draw_bandwidth else None,
+    }
+
+
+def speaker_heatmap_figure(cohesion: dict[str, Any], strings: dict[str, str], *,
+                           order: Optional[Sequence[str]] = None,
+                           max_speakers: int = MAX_HEATMAP_SPEAKERS) -> Optional[dict[str, Any]]:
+    """Plotly heat map of the voice similarity between labelled speakers (the cohesion ratio, 1 for one
+    voice; see :func:`voxaudit.speaker.consistency.voice_cohesion`).
+
+    Parameters
+    ----------
+    cohesion : dict
+        ``summary["speaker_cohesion"]``: ``names`` and the ``matrix`` (None where unknown).
+    strings : dict
+        UI text of the page's language.
+    order : sequence of str, optional
+        Labels to show first (those with problems); the rest follow by name, up to ``max_speakers``.
+
+    Returns
+    -------
+    dict or None
+        The figure, or None with fewer than 2 labels.
+    """
+    names = list(cohesion.get("names") or [])
+    matrix = cohesion.get("matrix") or []
+    if len(names) < 2:
+        return None
+    pos = {n: k for k, n in enumerate(names)}
+    shown = [n for n in (order or []) if n in pos]
+    shown += [n for n in names if n not in set(shown)]
+    shown = shown[:max_speakers]
+    z = [[matrix[pos[a]][pos[b]] for b in shown] for a in shown]
+    size = min(900, 160 + 18 * len(shown))
+    return {
+        "data": [{"type": "heatmap", "x": shown, "y": shown, "z": z, "zmin": 0.5, "zmax": 1.0,
+                  "colorscale": "Viridis", "colorbar": {"title": {"text": strings["cohesion"]}},
+                  "hovertemplate": "%{y} · %{x}: %{z:.3f}<extra></extra>"}],
+        "layout": {"height": size, "margin": {"l": 120, "r": 10, "t": 10, "b": 120},
+                   "xaxis": {"tickangle": -45, "automargin": True}, "yaxis": {"autorange": "reversed",
+                                                                              "automargin": True}},
     }

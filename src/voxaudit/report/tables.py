@@ -9,8 +9,8 @@ from pathlib import Path
 from ..io import write_json_atomic, write_text_atomic
 
 # The CSV's leading columns, in order; every other metric follows alphabetically.
-CSV_LEAD = ["path", "quality", "worst_severity", "finding_codes", "similarity", "z", "cluster", "outlier",
-            "duration_s", "sample_rate", "channels"]
+CSV_LEAD = ["path", "speaker", "quality", "worst_severity", "finding_codes", "similarity", "z", "cluster",
+            "outlier", "likely_speaker", "duration_s", "sample_rate", "channels"]
 
 
 def write_report_json(path: str | Path, report: dict) -> None:
@@ -34,6 +34,8 @@ def clips_csv_text(report: dict) -> str:
         identity = clip.get("identity") or {}
         row.update({
             "path": clip["path"],
+            "speaker": clip.get("speaker"),
+            "likely_speaker": identity.get("likely_speaker"),
             "quality": clip.get("quality"),
             "worst_severity": max((f["severity"] for f in findings), key=severity_rank.__getitem__,
                                   default=""),

@@ -147,7 +147,7 @@ def create_app(project_dir: str | os.PathLike, *, lang: str = "en", config: Opti
                encoder: str = "auto", model_dir: Optional[str] = None, device: str = "auto",
                profile_path: Optional[str | os.PathLike] = None, max_upload_mb: float = 100.0,
                workers: int = 2, identity: bool = True, allowed_hosts: Optional[Iterable[str]] = None,
-               warm: bool = True) -> FastAPI:
+               warm: bool = True, unverified_weights: bool = False) -> FastAPI:
     """Build the app for one project folder.
 
     Parameters
@@ -173,6 +173,8 @@ def create_app(project_dir: str | os.PathLike, *, lang: str = "en", config: Opti
         it binds to a loopback address.
     warm : bool
         Load the encoder and catch up on unfinished takes in the background at start-up.
+    unverified_weights : bool
+        Accept ECAPA-TDNN weights that are not the published checkpoint (``--unverified-weights``).
 
     Returns
     -------
@@ -181,7 +183,8 @@ def create_app(project_dir: str | os.PathLike, *, lang: str = "en", config: Opti
     """
     session = Session(project_dir, lang=lang, config=config, encoder=encoder, model_dir=model_dir,
                       device=device, profile_path=profile_path,
-                      max_upload_bytes=int(float(max_upload_mb) * 1e6), workers=workers, identity=identity)
+                      max_upload_bytes=int(float(max_upload_mb) * 1e6), workers=workers, identity=identity,
+                      unverified_weights=unverified_weights)
     hosts = None if allowed_hosts is None else {h.lower().strip("[]") for h in allowed_hosts}
 
     @asynccontextmanager

@@ -75,16 +75,19 @@ class LoadedEncoder:
             return self.inference.embed(wav16k)
 
 
-def shared_encoder(name: str = "auto", *, model_dir: Optional[str] = None, device: str = "auto") -> LoadedEncoder:
+def shared_encoder(name: str = "auto", *, model_dir: Optional[str] = None, device: str = "auto",
+                   verify: bool = True) -> LoadedEncoder:
     """The encoder for these settings, loaded on first use and then shared by every session of this
-    process (the weights are read once). Never downloads: a server does not reach the network."""
-    key = (name, model_dir, device)
+    process (the weights are read once). Never downloads: a server does not reach the network.
+    ``verify=False`` accepts ECAPA-TDNN weights that are not the published checkpoint."""
+    key = (name, model_dir, device, bool(verify))
     with _ENCODERS_LOCK:
         loaded = _ENCODERS.get(key)
         if loaded is None:
             from ..speaker import EmbeddingInference, load_encoder
 
-            encoder, notice = load_encoder(name, model_dir=model_dir, device=device, allow_download=False)
+            encoder, notice = load_encoder(name, model_dir=model_dir, device=device, allow_download=False,
+                                           verify=verify)
             loaded = LoadedEncoder(encoder, EmbeddingInference(encoder), notice)
             _ENCODERS[key] = loaded
         return loaded
@@ -141,6 +144,8 @@ class Session:
         Thresholds (default: the built-in table).
     encoder, model_dir, device :
         Speaker encoder settings, as for ``voxaudit scan``.
+    unverified_weights : bool
+        Accept ECAPA-TDNN weights that are not the published checkpoint, as ``--unverified-weights``.
     profile_path : path-like, optional
         A ``profile.json`` to judge takes against; copied into the project as ``voice-profile.json``.
     max_upload_bytes : int
@@ -154,7 +159,8 @@ class Session:
     def __init__(self, project_dir: str | os.PathLike, *, lang: str = "en", config: Optional[Config] = None,
                  encoder: str = "auto", model_dir: Optional[str] = None, device: str = "auto",
                  profile_path: Optional[str | os.PathLike] = None,
-                 max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, workers: int = 2, identity: bool = True):
+                 max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, workers: int = 2, identity: bool = True,
+                 unverified_weights: bool = False):
         if lang not in ("en", "zh"):
             raise ParameterError(f"lang must be 'en' or 'zh', got {lang!r}")
         if int(max_upload_bytes) < 1:
@@ -162,7 +168,8 @@ class Session:
         self.store = TakeStore(project_dir)
         self.lang = lang
         self.config = config or Config()
-        self.encoder_settings = {"name": encoder, "model_dir": model_dir, "device": device}
+        self.encoder_settings = {"name": encoder, "model_dir": model_dir, "device": device,
+                                 "verify": not unverified_weights}
         self.identity = identity
         self.max_upload_bytes = int(max_upload_bytes)
         self.executor = ThreadPoolExecutor(max_workers=max(1, int(workers)), thread_name_prefix="voxaudit-take")
@@ -501,7 +508,7 @@ class Session:
         identity_summary: dict[str, Any] = {"identity": bool(self.identity and self._encoder_error is None),
                                             "min_takes": MIN_TAKES_FOR_IDENTITY}
         if self.identity and key is not None and clips:
-            from ..identity import judge_identity
+            from ..identity import identity_summary as identity_summary_dict, judge_identity, weights_summary
 
             matrix = np.full((len(clips), int(key["dim"])), np.nan, dtype=np.float32)
             for row, record in enumerate(records):
@@ -520,11 +527,12 @@ class Session:
             summary = summarise_clips(clips, lang)
             identity_summary.update({
                 "encoder": key["name"], "encoder_weights_sha256": key["weights_sha256"],
+                **weights_summary(key["name"], key["weights_sha256"]),
                 "embedding_dim": int(key["dim"]),
                 "judged_against": "profile" if use_profile is not None else "set",
                 "n_outliers": analysis.n_outliers, "n_embedded": analysis.n_readable,
             })
-            identity_summary.update(analysis.summary_dict())
+            identity_summary.update(identity_summary_dict(analysis, clips, lang))
         if profile_error:
             identity_summary["profile_error"] = profile_error
         identity_summary["profile_loaded"] = profile is not None

@@ -16,9 +16,15 @@ them, they are downloaded once into the user cache folder with ``huggingface_hub
 in the package). Hashing 83 MB takes a while, so the result is remembered per file (path, size,
 modification time) in ``<cache>/voxaudit/file-hashes.json``; a changed file is hashed again.
 
-Unverified checkpoints (a test fixture, a fine-tuned model) load only through the explicit
-``verify=False`` argument, which no environment variable or file can switch on. The embedding is then
+Unverified checkpoints (a test fixture, a fine-tuned model, another SpeechBrain ECAPA-TDNN such as one
+trained on Mandarin) load only through the explicit ``verify=False`` argument (``--unverified-weights``
+on the command line), which no environment variable or file can switch on. The embedding is then
 fingerprinted by its actual SHA-256 and a notice says the weights are not the published ones.
+
+The GE2E weights ship inside the ``resemblyzer`` wheel (``resemblyzer/pretrained.pt``); their published
+size and SHA-256 sit in the same ``checksums.json`` (``voxaudit doctor`` checks them).
+:func:`weights_published` tells whether an encoder's fingerprint is the published model's -- the
+weights the identity calibration (``speaker/consistency.py``) was made for.
 
 >>> from voxaudit.speaker.weights import load_encoder
 >>> encoder, notice = load_encoder("auto", device="cpu")      # doctest: +SKIP
@@ -44,11 +50,14 @@ __all__ = [
     "ECAPA_REPO_ID", "ECAPA_FOLDER_NAME", "WeightsError", "WeightsNotFoundError", "ChecksumError",
     "EcapaWeights", "user_cache_dir", "default_model_dir", "hub_offline", "file_sha256", "find_ecapa_dir",
     "verify_ecapa_dir", "download_ecapa", "locate_ecapa", "resolve_device", "load_encoder",
+    "GE2E_PACKAGE", "ge2e_weights_path", "published_sha256", "weights_published", "calibration_status",
 ]
 
 ECAPA_REPO_ID = "speechbrain/spkrec-ecapa-voxceleb"
 ECAPA_FOLDER_NAME = "spkrec-ecapa-voxceleb"
 ENV_MODEL_DIR = "VOXAUDIT_MODEL_DIR"
+UNVERIFIED_HOW = ("to use another ECAPA-TDNN checkpoint on purpose (fine-tuned, or trained on other "
+                  "speech), pass --unverified-weights (Python: verify=False)")
 HOW_TO_GET = ("Run scripts/fetch_models.py, or place embedding_model.ckpt and mean_var_norm_emb.ckpt of "
               "speechbrain/spkrec-ecapa-voxceleb in {cache} or a --model-dir (see models/README.md)")
 
@@ -91,9 +100,13 @@ def hub_offline() -> bool:
 
 
 @lru_cache(maxsize=1)
-def _manifest() -> dict:
+def _checksums() -> dict:
     text = resources.files("voxaudit").joinpath("models", "checksums.json").read_text(encoding="utf-8")
-    return json.loads(text)[ECAPA_REPO_ID]
+    return json.loads(text)
+
+
+def _manifest() -> dict:
+    return _checksums()[ECAPA_REPO_ID]
 
 
 def _files() -> dict[str, dict]:
@@ -120,6 +133,9 @@ def _read_memo() -> dict:
 
 
 def _write_memo(memo: dict) -> None:
+    # Forget files that are gone (temporary checkpoints of tests and `voxaudit doctor`), so the memo
+    # holds only what exists.
+    memo = {key: entry for key, entry in memo.items() if os.path.exists(key)}
     path = _memo_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -273,14 +289,15 @@ def verify_ecapa_dir(folder: str | os.PathLike, *, verify: bool = True, memo: bo
             if verify:
                 raise ChecksumError(f"{path} is not the published {ECAPA_REPO_ID} {name}: expected "
                                     f"{expected_bytes} bytes, found {size} bytes (truncated or a different "
-                                    f"model). Delete it and fetch again (scripts/fetch_models.py).")
+                                    f"model). Delete it and fetch again (scripts/fetch_models.py); "
+                                    f"{UNVERIFIED_HOW}")
         sha = file_sha256(path, memo=memo)
         if expected_sha is not None and sha != expected_sha:
             matches = False
             if verify:
                 raise ChecksumError(f"{path} is not the published {ECAPA_REPO_ID} {name}: expected sha256 "
                                     f"{expected_sha}, actual sha256 {sha}. Delete it and fetch again "
-                                    f"(scripts/fetch_models.py).")
+                                    f"(scripts/fetch_models.py); {UNVERIFIED_HOW}")
         hashes[name] = sha
     return EcapaWeights(folder=folder, sha256=hashes, verified=matches)
 
@@ -400,6 +417,74 @@ def locate_ecapa(model_dir: str | os.PathLike | None = None, *, allow_download: 
     raise WeightsNotFoundError(f"ECAPA-TDNN weights not found in {where} ({why})")
 
 
+# -- GE2E (inside the resemblyzer wheel) and "is this the published model?" ----------------------------
+GE2E_PACKAGE = "resemblyzer"
+
+
+def ge2e_manifest() -> dict:
+    """The ``resemblyzer`` entry of ``checksums.json``: the wheel version and ``pretrained.pt``'s size and
+    SHA-256 (as in the wheel's own RECORD)."""
+    return _checksums()[GE2E_PACKAGE]
+
+
+def ge2e_weights_path() -> Optional[Path]:
+    """Where resemblyzer keeps its GE2E weights (``<site-packages>/resemblyzer/pretrained.pt``), found
+    without importing resemblyzer; None when resemblyzer is not installed."""
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec(GE2E_PACKAGE)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    return Path(spec.origin).resolve().parent / "pretrained.pt"
+
+
+# Encoder names whose embeddings come from the published weights of one entry of checksums.json.
+_PUBLISHED_FILE = {
+    "ecapa": (ECAPA_REPO_ID, "embedding_model.ckpt"), "ecapa-norm": (ECAPA_REPO_ID, "embedding_model.ckpt"),
+    "ge2e": (GE2E_PACKAGE, "pretrained.pt"), "ge2e-raw": (GE2E_PACKAGE, "pretrained.pt"),
+}
+
+
+def published_sha256(encoder: str) -> Optional[str]:
+    """The published SHA-256 of the weights file that fingerprints ``encoder`` (``ecapa``:
+    ``embedding_model.ckpt``; ``ge2e``: resemblyzer's ``pretrained.pt``); None for an unknown encoder."""
+    entry = _PUBLISHED_FILE.get(str(encoder))
+    if entry is None:
+        return None
+    return _checksums()[entry[0]]["files"][entry[1]].get("sha256")
+
+
+def weights_published(encoder: str, weights_sha256: Optional[str]) -> Optional[bool]:
+    """True when ``weights_sha256`` is the published model's for ``encoder``, False when it differs
+    (a fine-tuned or random checkpoint), None when either is unknown."""
+    expected = published_sha256(encoder)
+    if not expected or not weights_sha256:
+        return None
+    return str(weights_sha256).lower() == expected
+
+
+CALIBRATION_APPLIES = "applies"
+CALIBRATION_NOT_APPLICABLE = "not applicable: unverified weights"
+
+
+def calibration_status(encoder: str, weights_sha256: Optional[str]) -> str:
+    """``summary.identity_calibration``: whether the per-encoder identity constants (floor, MAD floor,
+    clustering cut in ``speaker/consistency.py``) were made for these weights.
+
+    Returns
+    -------
+    str
+        ``"applies"`` for the published weights (or when the weights are unknown), ``"not applicable:
+        unverified weights"`` for any other checkpoint: its similarity scale is not the one the constants
+        were measured on, so only the set-relative part of the judgement carries over.
+    """
+    return CALIBRATION_NOT_APPLICABLE if weights_published(encoder, weights_sha256) is False \
+        else CALIBRATION_APPLIES
+
+
 # -- devices and the one entry point ---------------------------------------------------------------------
 def resolve_device(device="auto"):
     """``'auto'`` -> ``cuda`` when available else ``cpu``; ``'cpu'``, ``'cuda'``, ``'cuda:N'`` as given.
@@ -455,7 +540,7 @@ def load_encoder(name: str = "auto", *, model_dir: str | os.PathLike | None = No
         while ``HF_HUB_OFFLINE`` is set.
     verify : bool
         Require the published checksum for ECAPA. ``False`` is the only way to load another checkpoint
-        (tests use a randomly initialised one); the returned notice then says so.
+        (``--unverified-weights``; tests use a randomly initialised one); the returned notice then says so.
 
     Returns
     -------
@@ -494,6 +579,7 @@ def load_encoder(name: str = "auto", *, model_dir: str | os.PathLike | None = No
     encoder = EcapaEncoder(weights.folder, device=dev, weights_sha256=weights.fingerprint)
     notice = None
     if not weights.verified:
-        notice = (f"ECAPA-TDNN weights in {weights.folder} were loaded without checksum verification "
-                  f"(verify=False); they may not be the published {ECAPA_REPO_ID} model")
+        notice = (f"ECAPA-TDNN weights in {weights.folder} are not the published {ECAPA_REPO_ID} model "
+                  f"(sha256 {weights.fingerprint}); loaded without checksum verification as asked "
+                  f"(--unverified-weights): the identity calibration does not apply to them")
     return encoder, notice

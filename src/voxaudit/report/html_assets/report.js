@@ -171,8 +171,10 @@
 
   var fPath = document.getElementById("f-path"), fCode = document.getElementById("f-code"),
     fSev = document.getElementById("f-severity"), fCluster = document.getElementById("f-cluster"),
-    fOut = document.getElementById("f-outlier"), fCount = document.getElementById("f-count");
-  function matches(c, text, code, sev, cluster, out) {
+    fOut = document.getElementById("f-outlier"), fCount = document.getElementById("f-count"),
+    fSpeaker = document.getElementById("f-speaker");
+  function matches(c, text, code, sev, cluster, out, speaker) {
+    if (speaker && c.speaker !== speaker) return false;
     if (text && c.lower.indexOf(text) < 0) return false;
     if (code && !c.codes[code]) return false;
     if (sev === "flagged" && !c.bad) return false;
@@ -186,15 +188,16 @@
     var text = (fPath.value || "").trim().toLowerCase();
     var code = fCode.value, sev = fSev.value;
     var cluster = fCluster ? fCluster.value : "", out = fOut ? fOut.value : "";
-    view = order.filter(function (i) { return matches(clips[i], text, code, sev, cluster, out); });
+    var speaker = fSpeaker ? fSpeaker.value : "";
+    view = order.filter(function (i) { return matches(clips[i], text, code, sev, cluster, out, speaker); });
     if (keepLimit !== true) limit = PAGE_ROWS;
     render();
   }
-  [fPath, fCode, fSev, fCluster, fOut].forEach(function (el) {
+  [fPath, fCode, fSev, fCluster, fOut, fSpeaker].forEach(function (el) {
     if (el) el.addEventListener(el === fPath ? "input" : "change", applyFilters);
   });
   function resetFilters(noRender) {
-    [fPath, fCode, fSev, fCluster, fOut].forEach(function (el) { if (el) el.value = ""; });
+    [fPath, fCode, fSev, fCluster, fOut, fSpeaker].forEach(function (el) { if (el) el.value = ""; });
     if (noRender !== true) applyFilters();
   }
   document.getElementById("f-reset").addEventListener("click", resetFilters);
@@ -400,7 +403,8 @@
       else setTimeout(resolve, 0);
     });
   }).then(function () {
-    return Promise.all([drawFigure("voice-map", D.figs.map), drawFigure("similarity-hist", D.figs.hist)]);
+    return Promise.all([drawFigure("voice-map", D.figs.map), drawFigure("similarity-hist", D.figs.hist),
+                        drawFigure("speaker-heatmap", D.figs.speakers)]);
   }).catch(function (err) {
     if (window.console) console.warn("voxaudit: chart failed", err);
   }).then(function () {

@@ -85,7 +85,7 @@
     } else if (s.n_voices === null || s.n_voices === undefined) {
       voice = fmt(T.sum_not_judged, {k: s.min_takes}); level = s.n_takes ? "warn" : "ok";
     } else if (s.n_voices > 1) {
-      voice = fmt(T.sum_n_voices, {n: s.n_voices}); level = "bad";
+      voice = s.identity_verdict || fmt(T.sum_n_voices, {n: s.n_voices}); level = "bad";
     } else if (s.n_outliers) {
       voice = fmt(T.sum_one_voice_outliers, {k: s.n_outliers}); level = "warn";
     } else {
