@@ -34,7 +34,7 @@ import numpy as np
 
 from ..config import Config
 from ..errors import ParameterError
-from ..model import ClipResult, ClipSource, SEVERITY_RANK
+from ..model import ClipResult, ClipSource
 from .records import SOURCES
 from .store import EXTENSIONS, TakeStore, now_iso
 from .upload import ReceivedFile, UploadError
