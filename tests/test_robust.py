@@ -307,8 +307,7 @@ def test_a_sample_rate_the_whole_set_shares_is_said_once(tmp_path):
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     summary = report["summary"]
     (condition,) = summary["set_conditions"]
-    assert (condition["code"], condition["severity"], condition["counted"], condition["clips"]) == \
-        ("low_sample_rate", "warning", False, 4)
+    assert (condition["code"], condition["severity"], condition["clips"]) == ("low_sample_rate", "warning", 4)
     assert condition["values"] == [16000.0]
     # Still on every clip, as information about the set; not what makes a clip "flagged".
     for clip in report["clips"]:
@@ -330,10 +329,16 @@ def test_a_set_mixing_rates_keeps_its_warnings(tmp_path):
 
 
 def test_a_shared_error_still_counts(tmp_path):
+    """Under 16 kHz the clips are unusable for training, however many share it: still flagged."""
     result = scan([str(_set(tmp_path / "phone", [8000, 8000, 8000]))], ScanOptions(jobs=1, identity=False))
-    (condition,) = [c for c in result.summary["set_conditions"] if c["code"] == "low_sample_rate"]
-    assert condition["severity"] == "error" and condition["counted"] is True
+    assert result.summary["set_conditions"] == []
+    assert [codes(c).get("low_sample_rate") for c in result.clips] == ["error"] * 3
     assert result.summary["n_flagged"] == 3 and result.summary["usable_minutes"] == 0.0
+
+
+def test_a_single_clip_keeps_its_warning(tmp_path):
+    result = scan([str(_set(tmp_path / "one", [16000]))], ScanOptions(jobs=1, identity=False))
+    assert result.summary["set_conditions"] == [] and codes(result.clips[0])["low_sample_rate"] == "warning"
 
 
 # -- Chinese output ------------------------------------------------------------------------------------

@@ -211,10 +211,9 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
     if s.get("reference"):
         console.print(text("reference", lang, path=s["reference"]), highlight=False)
     for condition in s.get("set_conditions") or []:
-        key = "set_condition_error" if condition.get("counted") else "set_condition"
-        colour = "red" if condition.get("severity") == "error" else "yellow"
-        console.print(f"[{colour}]{escape(notice_text(key, lang, n=condition['clips'], message=condition['message'], hint=condition['hint']))}[/]",
-                      highlight=False)
+        said = notice_text("set_condition", lang, n=condition["clips"], message=condition["message"],
+                           hint=condition["hint"])
+        console.print(f"[yellow]{escape(said)}[/]", highlight=False)
     text_summary = s.get("text") or {}
     for code, rate in (text_summary.get("speaking_rate") or {}).items():
         if rate.get("judged"):

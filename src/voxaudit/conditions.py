@@ -1,18 +1,17 @@
-"""Set-wide conditions: a finding every clip shares because of the source, said once for the set.
+"""The scan's side of set-wide conditions: a source condition every clip shares is said once.
 
-A set recorded or exported at 16 kHz gives every clip a ``low_sample_rate`` warning. Forty-two
-identical warnings say one thing about the source, not forty-two things about the takes, and a headline
-of "42 of 42 clips flagged" hides the clips that really differ. For a rule marked ``set_wide`` in the
-thresholds table (``config.Rule``):
+Which findings are set-wide is decided in one place for ``voxaudit scan`` and ``voxaudit serve``:
+:func:`voxaudit.setwide.set_wide_conditions` (a finding on a source metric, the sample rate or the
+channel count, that every decoded clip carries at ``warning`` severity; an ``error`` never is). Here the
+scan applies it to its clips:
 
-- when every decoded clip of the set (at least ``MIN_CLIPS``) carries its finding at **warning**
-  level, the finding stays on each clip (message, hint, value) as ``info`` with ``scope: "set"``: the
-  clips are not "flagged" for it, the quality score charges it as info, and ``--fail-on warning`` does
-  not trip on it. The set gets one entry in ``summary.set_conditions``;
-- at **error** level (e.g. every clip at 8 kHz) nothing is downgraded: such clips are unusable for
-  training whoever shares them. The set still gets its one entry (``"counted": true``);
-- when only some clips carry it (a set mixing 16 and 48 kHz takes), the clips that differ are what the
-  user must see: the findings stay as judged.
+- each clip keeps the finding (message, hint, value) as ``info`` with ``scope: "set"``: the clip is not
+  "flagged" for it, its quality score charges it as info, and ``--fail-on warning`` does not trip on it;
+  re-grading it here (rather than teaching every reader of a report to skip it) keeps the report's own
+  severities, the CSV's ``worst_severity``, the HTML filters and the headline in agreement;
+- the set gets one entry in ``summary.set_conditions``, shown once by the terminal summary and the HTML.
+
+A scan of a single clip has no set to speak of: its findings stay as judged (``MIN_CLIPS``).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from __future__ import annotations
 from .config import Config
 from .messages import render
 from .model import ClipResult
+from .setwide import SET_WIDE_SEVERITY, set_wide_conditions
 from .signal.findings import quality_score
 
 # A set of one clip has nothing to share: its findings stay as judged.
@@ -29,50 +29,43 @@ MAX_VALUES = 3
 
 
 def apply_set_conditions(clips: list[ClipResult], config: Config, lang: str) -> list[dict]:
-    """Find the set-wide conditions of ``clips``, downgrade shared warnings (see the module), re-score
-    the clips concerned, and return one summary entry per condition.
+    """Find the set-wide conditions of ``clips``, re-grade them on each clip (see the module), re-score
+    those clips, and return one summary entry per condition.
 
     Parameters
     ----------
     clips : list of ClipResult
         The whole set, after the per-clip judging (changed in place).
     config : Config
-        The thresholds table (which rules are ``set_wide``) and the quality penalties.
+        The quality penalties.
     lang : str
         Language of the entries' message and hint.
 
     Returns
     -------
     list of dict
-        ``{"code", "severity", "counted", "clips", "values", "threshold", "message", "hint"}`` per
-        condition; ``severity`` is the judged one (``warning`` or ``error``), ``counted`` whether it
-        still counts towards flagged clips and quality as a per-clip finding.
+        ``{"code", "metric", "severity", "clips", "values", "threshold", "message", "hint"}`` per
+        condition; ``severity`` is the one the thresholds gave each clip (``warning``).
     """
     decoded = [c for c in clips if c.readable and "sample_rate" in (c.metrics or {})]
     if len(decoded) < MIN_CLIPS:
         return []
     entries = []
-    for code, rule in config.rules.items():
-        if not rule.enabled or not rule.set_wide:
-            continue
-        found = [next((f for f in clip.findings if f.code == code), None) for clip in decoded]
-        severities = {f.severity if f is not None else None for f in found}
-        if len(severities) != 1 or severities & {None, "info"}:
-            continue
-        severity = severities.pop()
-        values = sorted({f.value for f in found if f.value is not None})
-        threshold = found[0].threshold
+    for code, condition in set_wide_conditions([c.findings for c in decoded]).items():
+        threshold = None
+        for clip in decoded:
+            for finding in clip.findings:
+                if finding.code == code and finding.severity == SET_WIDE_SEVERITY:
+                    threshold = finding.threshold if threshold is None else threshold
+                    finding.severity = "info"
+                    finding.scope = "set"
+            clip.quality = quality_score(clip.findings, config)
+        values = list(condition.values)
         messages = [render(code, lang, value=v, threshold=threshold)[0] for v in values[:MAX_VALUES]]
-        counted = severity == "error"
-        if not counted:
-            for clip, finding in zip(decoded, found):
-                finding.severity = "info"
-                finding.scope = "set"
-                clip.quality = quality_score(clip.findings, config)
         entries.append({
-            "code": code, "severity": severity, "counted": counted, "clips": len(decoded),
-            "values": values, "threshold": threshold,
-            "message": ("; " if lang != "zh" else "；").join(messages) + (" …" if len(values) > MAX_VALUES else ""),
+            "code": code, "metric": condition.metric, "severity": SET_WIDE_SEVERITY,
+            "clips": condition.n_clips, "values": values, "threshold": threshold,
+            "message": ("；" if lang == "zh" else "; ").join(messages) + (" …" if len(values) > MAX_VALUES else ""),
             "hint": render(code, lang)[1],
         })
     return entries

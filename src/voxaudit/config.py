@@ -39,11 +39,6 @@ class Rule:
     ``"not"`` (a finding when the value differs from the level); ``absolute`` compares ``abs(value)``.
     A level of None disables that severity. An infinite value (the level of digital silence is -inf
     dBFS) lies beyond every level.
-
-    ``set_wide`` marks a property of the source rather than of a take (the sample rate a set was
-    recorded or exported at): when every clip of a scan carries the finding at warning level, it is
-    reported once for the set (``summary.set_conditions``), stays on each clip as ``info`` and does not
-    make the clips "flagged" (see :mod:`voxaudit.conditions`). At error level it counts as usual.
     """
 
     code: str
@@ -54,7 +49,6 @@ class Rule:
     unit: str = ""
     absolute: bool = False
     enabled: bool = True
-    set_wide: bool = False
 
 
 # Levels marked "calibrated" were checked on the 339 real clips of ../shared/speech (per-source median /
@@ -65,8 +59,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("too_long", "duration_s", "above", warning=20.0, error=60.0, unit="s"),
     # Any NaN or infinite sample is corrupt float data (measured as 0, but it would make a training loss NaN).
     Rule("corrupt_samples", "nonfinite_samples", "above", warning=None, error=0),
-    # set_wide: a whole set at 16-44.1 kHz is one fact about its source, said once (see Rule).
-    Rule("low_sample_rate", "sample_rate", "below", warning=44100, error=16000, unit="Hz", set_wide=True),
+    # A warning every clip shares is said once for the set (voxaudit.setwide: a source metric).
+    Rule("low_sample_rate", "sample_rate", "below", warning=44100, error=16000, unit="Hz"),
     Rule("too_quiet", "rms_dbfs", "below", warning=-40.0, error=-50.0, unit="dBFS"),
     Rule("too_loud", "rms_dbfs", "above", warning=-20.0, error=-8.0, unit="dBFS"),
     Rule("clipping", "clipping_fraction", "above", warning=0.0001, error=0.001),
@@ -165,7 +159,7 @@ def load_config(path: str | Path | None = None) -> Config:
                 if value is not None and not isinstance(value, (int, float)):
                     raise ParameterError(f"config {path}: thresholds.{code}.{key} must be a number, got {value!r}")
                 changes[key] = value
-            elif key in ("enabled", "set_wide"):
+            elif key == "enabled":
                 changes[key] = bool(value)
             else:
                 raise ParameterError(f"config {path}: unknown key thresholds.{code}.{key}")

@@ -418,10 +418,9 @@ def _set_notes(summary: dict, html_lang: str) -> str:
     for condition in summary.get("set_conditions") or []:
         if not isinstance(condition, dict):
             continue
-        key = "set_condition_error" if condition.get("counted") else "set_condition"
-        css = "bad" if condition.get("severity") == "error" else "warn"
-        out.append(f'<p class="note set-condition {css}" data-code="{_esc(condition.get("code"))}">'
-                   f'{_esc(notice_text(key, lang, n=condition.get("clips"), message=condition.get("message", ""), hint=condition.get("hint", "")))}</p>\n')
+        said = notice_text("set_condition", lang, n=condition.get("clips"), message=condition.get("message", ""),
+                           hint=condition.get("hint", ""))
+        out.append(f'<p class="note set-condition" data-code="{_esc(condition.get("code"))}">{_esc(said)}</p>\n')
     duplicates = summary.get("duplicates")
     skipped = duplicates_notice(duplicates, lang) if isinstance(duplicates, dict) else None
     if skipped:
