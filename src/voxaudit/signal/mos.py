@@ -13,13 +13,15 @@ outputs mapped through the challenge's third-order polynomials. ``speechmos.dnsm
 repeats a clip shorter than a window until it fills one and then scores a 9.01 s window at every 1 s
 hop, averaging the windows: a 3 s clip (tiled to 12 s) costs three windows, a 20 s clip eleven. Here
 the same tiled signal is covered by the fewest windows that reach its end (``plan="cover"``, the
-default): one window for every clip up to 9.01 s, two for 9-18 s, evenly spaced. On the 339 real clips
-of ``../shared/speech`` the two plans differ by a mean absolute 0.006 (OVRL; at most 0.11), see the
-README and ``scripts/eval_degradations.py --mos-agreement``; ``plan="reference"`` reproduces
-``speechmos`` exactly.
+default): one window for every clip up to 9.01 s, two for 9-18 s, evenly spaced. On 113 real clips
+of ``../shared/speech`` (every third) this plan differs from ``speechmos.dnsmos.run`` by a mean
+absolute 0.026 (SIG), 0.043 (BAK), 0.036 (OVRL), at most 0.10 / 0.24 / 0.18 (``python
+scripts/eval_degradations.py --mos-agreement 3``); ``plan="reference"`` reproduces ``speechmos`` to
+0.002 (tested).
 
-Cost: a window is about 0.17 s of single-threaded CPU (Zen 4), so about 19-35 ms per second of audio
-for clips of 5-9 s: several times the rest of the signal measures, hence opt-in (``--mos``).
+Cost: a window is about 0.17 s of single-threaded CPU (Zen 4, unloaded), so 19-35 ms per second of
+audio for clips of 5-9 s (73 ms measured with the machine loaded): ten or more times the other signal
+measures (1.9 ms), +700 % on a whole GE2E scan, hence opt-in (``--mos``).
 
 The ONNX session is created once per process, on first use (the scan's workers are single-threaded
 processes: ``intra_op_num_threads = 1``), never per clip.
