@@ -92,7 +92,7 @@ def test_every_code_has_a_message_in_both_languages():
             message, hint = render(code, lang, value=1.0, threshold=2.0, detail="x", reason="y", hum_hz=50.0,
                                    noise_floor_dbfs=-60.0, leading_silence_s=1.0, trailing_silence_s=1.0,
                                    percent=1.0, threshold_percent=2.0, linear=0.1,
-                                   evidence="e", line_no=3, list_name="train.list", lang_code="FR",
+                                   evidence="e", dnsmos_sig=3.0, dnsmos_bak=2.0, line_no=3, list_name="train.list", lang_code="FR",
                                    foreign_scripts="Han", speaking_rate_syl_s=9.0, text_syllables=20,
                                    q1_syl_s=3.0, q3_syl_s=4.0)
             assert message and hint and "nan" not in message.lower()

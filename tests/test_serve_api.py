@@ -289,11 +289,10 @@ def test_too_short_and_wrong_type_are_refused(plain, tmp_path):
 
 def test_path_traversal_names_are_ignored(plain, clips, tmp_path):
     client, project = plain
-    path = clips["main"][0][0]
     outside = project.parent
     before = sorted(p.name for p in outside.iterdir())
     for i, evil in enumerate(["../../evil.wav", "/etc/passwd", "..\\..\\evil2.wav"]):
-        data = path.read_bytes() + bytes(2 * (i + 1))  # distinct content (not duplicates)
+        data = clips["main"][i][0].read_bytes()  # distinct takes (not duplicates)
         response = client.post("/api/takes", files={"file": (evil, data, "audio/wav")})
         assert response.status_code == 201, response.text
         take = response.json()["take"]
@@ -302,7 +301,7 @@ def test_path_traversal_names_are_ignored(plain, clips, tmp_path):
     assert sorted(p.name for p in outside.iterdir()) == before
     assert not Path("/etc/evil.wav").exists()
     # Raw body with a hostile name.
-    response = client.post("/api/takes", params={"name": "../../../x.wav"}, content=path.read_bytes() + b"\0" * 8,
+    response = client.post("/api/takes", params={"name": "../../../x.wav"}, content=clips["main"][3][0].read_bytes(),
                            headers={"content-type": "audio/wav"})
     assert response.status_code == 201 and response.json()["take"]["name"] == "x.wav"
     assert len([n for n in _take_files(project) if n.endswith(".wav")]) == 4

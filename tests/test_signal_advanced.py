@@ -23,9 +23,9 @@ MEASURES = (measure_reverb, measure_plosives, measure_agc, measure_denoise)
 KEYS = {
     measure_reverb: ("rt60_s", "reverb_decays"),
     measure_plosives: ("plosive_count", "plosive_max_db"),
-    measure_agc: ("agc_pumping_db", "agc_pauses"),
+    measure_agc: ("agc_pumping_db", "agc_pauses", "agc_gain_dip_db", "agc_score"),
     measure_denoise: ("digital_silence_ratio", "floor_modulation_db", "pause_drop_db", "spectral_hole_ratio",
-                      "denoise_score"),
+                      "pause_spikiness_db", "denoise_score"),
 }
 
 # Clean real clips (studio / read speech) by source; the ones with pauses between words are marked.

@@ -71,7 +71,8 @@ def test_serve_reads_the_script(tmp_path):
         state = client.get("/api/script", params={"lang": "zh"}).json()
         assert state["next_index"] == 1 and state["n_recorded"] == 1 and state["heading"].startswith("请朗读第 2 /")
         # A take without text is counted and said.
-        client.post("/api/takes", files={"file": ("b.wav", _wav_bytes(2), "audio/wav")})
+        # (another length: two synthetic takes of one length can be the same audio to the duplicate check)
+        client.post("/api/takes", files={"file": ("b.wav", _wav_bytes(2, seconds=4.5), "audio/wav")})
         state = client.get("/api/script", params={"lang": "en"}).json()
         assert state["n_without_text"] == 1 and state["no_text"].startswith("1 take(s) have no text")
         keep = client.get("/report/keep.list").text.splitlines()

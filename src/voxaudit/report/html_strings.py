@@ -303,6 +303,9 @@ CODE_LABELS: dict[str, dict[str, str]] = {
         "long_pause": "Long pause", "low_snr": "Low SNR", "narrow_bandwidth": "Narrow bandwidth",
         "mains_hum": "Mains hum", "reverb": "Reverb", "plosive": "Plosive pops",
         "agc_pumping": "AGC pumping", "denoised": "Denoised", "speaker_mismatch": "Speaker mismatch",
+        "low_mos": "Low DNSMOS",
+        "corrupt_samples": "Corrupt samples (NaN/Inf)",
+        "speaker_mislabel": "Filed under the wrong speaker", "speaker_not_in_profile": "Speaker not in the profile",
     },
     "zh": {
         "unreadable": "无法读取", "too_short": "过短", "too_long": "过长",
@@ -311,6 +314,9 @@ CODE_LABELS: dict[str, dict[str, str]] = {
         "long_pause": "停顿过长", "low_snr": "信噪比低（底噪大）", "narrow_bandwidth": "频带过窄",
         "mains_hum": "电流声", "reverb": "混响", "plosive": "喷麦",
         "agc_pumping": "自动增益起伏", "denoised": "降噪痕迹", "speaker_mismatch": "音色不一致",
+        "low_mos": "DNSMOS 评分低",
+        "corrupt_samples": "采样数据损坏（NaN/无穷大）",
+        "speaker_mislabel": "说话人标错", "speaker_not_in_profile": "说话人不在声纹档案中",
     },
 }
 
@@ -318,6 +324,7 @@ CODE_LABELS: dict[str, dict[str, str]] = {
 METRIC_LABELS: dict[str, dict[str, str]] = {
     "en": {
         "duration_s": "Duration (s)", "sample_rate": "Sample rate (Hz)", "channels": "Channels",
+        "nonfinite_samples": "NaN or infinite samples",
         "sample_format": "Sample format", "peak_dbfs": "Peak (dBFS)", "rms_dbfs": "RMS level (dBFS)",
         "speech_rms_dbfs": "Speech RMS (dBFS)", "clipping_fraction": "Clipped samples (fraction)",
         "dc_offset": "DC offset", "silence_ratio": "Silence (fraction)",
@@ -328,12 +335,18 @@ METRIC_LABELS: dict[str, dict[str, str]] = {
         "hum_dbfs": "Hum level (dBFS)", "rt60_s": "Reverb RT60 (s)", "reverb_decays": "Decays measured for RT60",
         "plosive_count": "Plosive pops", "plosive_max_db": "Worst pop (dB above speech)",
         "agc_pumping_db": "AGC pumping (dB)", "agc_pauses": "Pauses measured for AGC",
+        "agc_gain_dip_db": "AGC gain dip under loud speech (dB)", "agc_score": "AGC score",
+        "pause_spikiness_db": "Peaky floor in pauses, musical noise (dB)",
+        "snr_minima_db": "Blind SNR, minimum statistics (dB)", "speech_bandwidth_hz": "Speech above the floor up to (Hz)",
+        "dnsmos_sig": "DNSMOS voice (SIG)", "dnsmos_bak": "DNSMOS background (BAK)",
+        "dnsmos_ovrl": "DNSMOS overall (OVRL)",
         "digital_silence_ratio": "Exact digital silence in pauses (fraction)",
         "floor_modulation_db": "Noise floor gone in pauses (dB)", "pause_drop_db": "Fall into pauses (dB per 32 ms)", "spectral_hole_ratio": "Spectral holes (fraction)",
         "denoise_score": "Denoising score",
     },
     "zh": {
         "duration_s": "时长（秒）", "sample_rate": "采样率（Hz）", "channels": "声道数",
+        "nonfinite_samples": "NaN 或无穷大的采样点数",
         "sample_format": "采样格式", "peak_dbfs": "峰值电平（dBFS）", "rms_dbfs": "平均电平 RMS（dBFS）",
         "speech_rms_dbfs": "人声段电平 RMS（dBFS）", "clipping_fraction": "削波采样占比",
         "dc_offset": "直流偏移", "silence_ratio": "静音占比",
@@ -344,6 +357,11 @@ METRIC_LABELS: dict[str, dict[str, str]] = {
         "hum_dbfs": "电流声电平（dBFS）", "rt60_s": "混响时间 RT60（秒）", "reverb_decays": "用于估计 RT60 的衰减段数",
         "plosive_count": "喷麦次数", "plosive_max_db": "最强喷麦（高于人声 dB）",
         "agc_pumping_db": "自动增益起伏（dB）", "agc_pauses": "用于检测自动增益的停顿数",
+        "agc_gain_dip_db": "响亮语音下的增益下沉（dB）", "agc_score": "自动增益得分",
+        "pause_spikiness_db": "停顿处底噪尖峰度（音乐噪声，dB）",
+        "snr_minima_db": "盲估信噪比，最小统计（dB）", "speech_bandwidth_hz": "语音高于底噪的上限（Hz）",
+        "dnsmos_sig": "DNSMOS 语音（SIG）", "dnsmos_bak": "DNSMOS 背景（BAK）",
+        "dnsmos_ovrl": "DNSMOS 总体（OVRL）",
         "digital_silence_ratio": "停顿中纯数字静音的占比",
         "floor_modulation_db": "停顿处底噪消失程度（dB）", "pause_drop_db": "进入停顿时的电平落差（dB/32 ms）", "spectral_hole_ratio": "频谱空洞占比",
         "denoise_score": "降噪痕迹得分",

@@ -67,6 +67,8 @@ class Take(BaseModel):
         None, description="similarity, z, cluster, outlier, reason: the voice match against the session "
                           "(or the loaded profile); null until the take is embedded")
     metrics: dict[str, Any]
+    repaired: Optional[dict[str, Any]] = Field(
+        None, description="when the take's analysis record was rebuilt from its audio: at, reason")
 
 
 class TakeDetail(Take):
@@ -83,6 +85,16 @@ class Summary(BaseModel):
     n_voices: Optional[int] = None
     consistent: Optional[bool] = None
     verdicts: dict[str, int]
+    set_wide: list[dict[str, Any]] = Field(
+        [], description="source conditions every take shares (e.g. low_sample_rate of a 16 kHz session): "
+                        "shown on each take with set_wide: true, said once here, and not held against "
+                        "any take's verdict")
+    warnings: list[dict[str, Any]] = Field(
+        [], description="what the server found on disk and did about it: damaged or missing take records "
+                        "(code record_damaged / record_missing while the take is analysed again, then "
+                        "repaired / recovered, or repair_failed), audio_missing ...; each with take_id, name, "
+                        "detail, at and message")
+    n_pending_repair: int = Field(0, description="takes on disk waiting to be analysed again")
 
 
 class TakeList(BaseModel):
@@ -244,15 +256,15 @@ def create_app(project_dir: str | os.PathLike, *, lang: str = "en", config: Opti
         except UploadError as error:
             return problem(error.status, error.code, error.message)
         try:
-            record = await asyncio.wrap_future(session.submit(received))
+            record, view = await asyncio.wrap_future(session.executor.submit(session.add_upload, received, lang))
         except UploadError as error:
             return problem(error.status, error.code, error.message)
         except Exception as error:  # a bug, not the user's fault: say so, keep serving
             log.exception("analysis of %s failed", received.name)
-            return problem(500, "analysis_failed", f"{type(error).__name__}: {error}")
+            return problem(500, "analysis_failed", f"{type(error).__name__}: {error}; the take was not kept, "
+                                                   f"send it again")
         finally:
             received.discard()  # no-op once the file was moved into takes/
-        view = await run_in_threadpool(session.view, lang)
         take = dict(view.take(record["id"]))
         take["picture"] = session.picture(record, take)
         return JSONResponse({"take": take, "summary": view.summary}, status_code=201)

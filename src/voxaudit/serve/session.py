@@ -28,13 +28,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
 from ..config import Config
 from ..errors import ParameterError
-from ..model import ClipResult, ClipSource, SEVERITY_RANK
+from ..model import ClipResult, ClipSource
+from .records import SOURCES
 from .store import EXTENSIONS, TakeStore, now_iso
 from .upload import ReceivedFile, UploadError
 
@@ -96,10 +97,16 @@ def shared_encoder(name: str = "auto", *, model_dir: Optional[str] = None, devic
 
 # -- helpers -------------------------------------------------------------------------------------------
 
-def take_verdict(findings: list[dict]) -> str:
-    """``"re-record"`` with any error (signal or voice), ``"check"`` with warnings only, else ``"keep"``."""
-    worst = max((SEVERITY_RANK.get(f.get("severity"), 0) for f in findings), default=-1)
-    return "re-record" if worst >= 2 else "check" if worst == 1 else "keep"
+def take_verdict(findings: list[dict], set_wide: Optional[dict] = None) -> str:
+    """``"re-record"`` with any error (signal or voice), ``"check"`` with warnings only, else ``"keep"``.
+
+    Findings said once for the whole session (``set_wide``: a source condition every take shares, see
+    :mod:`voxaudit.setwide`) do not count.
+    """
+    from ..setwide import verdict_severity
+
+    worst = verdict_severity(findings, set_wide or {})
+    return "re-record" if worst == "error" else "check" if worst == "warning" else "keep"
 
 
 def _finite(value: Any) -> Optional[float]:
@@ -174,6 +181,7 @@ class Session:
         self._encoder_error: Optional[str] = None
         self._views: dict[str, SessionView] = {}
         self._export_lock = threading.Lock()
+        self._repair_lock = threading.Lock()
         self._exported: dict[str, tuple] = {}
         self.profile = None
         self.profile_error: Optional[str] = None
@@ -209,8 +217,9 @@ class Session:
         return self._encoder
 
     def prepare(self) -> None:
-        """Start-up work, run in the background: load the encoder, embed takes whose embedding was made
-        by another encoder, and analyse audio files left without a record by a killed server."""
+        """Start-up work, run in the background: load the encoder, analyse again the takes left
+        without a usable record (a killed server, a damaged file: see :mod:`.store`), embed takes whose
+        embedding was made by another encoder, and fingerprint takes stored before fingerprints."""
         loaded = self.encoder()
         if loaded is not None:
             # The first forward pass of a fresh network is several times slower: take it now, not on
@@ -218,25 +227,64 @@ class Session:
             noise = np.random.default_rng(0).normal(scale=0.01, size=16000).astype(np.float32)
             with contextlib.suppress(Exception):
                 loaded.embed(noise)
-            for record in self.store.records():
-                if (record.get("embedding") or {}).get("key") != loaded.key:
-                    with contextlib.suppress(Exception):
-                        self._reembed(record, loaded)
-        for path in self.store.orphans():
+        self.repair()
+        for record in self.store.records():
+            stale = loaded is not None and (record.get("embedding") or {}).get("key") != loaded.key
+            if stale or self.store.fingerprint(record["id"]) is None:
+                try:
+                    self._refresh(record, loaded if stale else None)
+                except Exception as error:  # a take that no longer decodes: it keeps what it has
+                    log.warning("could not update take %s: %s", record["id"], _short(error))
+
+    def repair(self) -> list[str]:
+        """Analyse again every take pending repair (audio without a usable record), keeping the name,
+        text and order of its upload record. Returns the ids repaired."""
+        with self._repair_lock:  # one repair pass at a time (start-up, or an upload that arrives first)
+            return self._repair()
+
+    def _repair(self) -> list[str]:
+        done = []
+        for pending in self.store.pending():
+            upload = pending.upload or {}
+            name = upload.get("name") or pending.audio.name
+            fields = {"source": upload.get("source") or "recovered", "text": upload.get("text")}
+            code = "repaired" if pending.reason == "record_damaged" else "recovered"
+            detail = pending.detail + ("; name, text and order kept from its upload record" if pending.upload
+                                       else "; named after its file, placed last")
+
+            def said(record: dict, take_id=pending.take_id, code=code, name=name, detail=detail) -> None:
+                # Under the store's lock with the commit: no listing sees the take without this word.
+                self.store.warn(code, take_id, name=name, detail=detail)
+
             try:
-                self.analyse(path, name=path.name, fields={"source": "recovered"}, in_place=True)
-                log.info("recovered take %s", path.name)
+                self.analyse(pending.audio, name=name, fields=fields, in_place=True, upload=upload,
+                             repaired={"at": now_iso(), "reason": pending.reason
+                                       + (f": {pending.detail}" if pending.detail else "")}, after_store=said)
             except UploadError as error:
-                log.warning("could not recover %s: %s", path.name, error.message)
+                self.store.repair_failed(pending.take_id, f"{error.message}; its files are left in takes/ as they are")
+                continue
+            except Exception as error:  # a bug: say so, keep the files, go on with the others
+                log.exception("repair of take %s failed", pending.take_id)
+                self.store.repair_failed(pending.take_id,
+                                         f"{type(error).__name__}: {_short(error)}; its files are left in takes/")
+                continue
+            done.append(pending.take_id)
+        return done
 
-    def _reembed(self, record: dict, loaded: LoadedEncoder) -> None:
-        from ..pipeline import process_clip
+    def _refresh(self, record: dict, loaded: Optional[LoadedEncoder]) -> None:
+        """Embed a take again with ``loaded`` (None: keep its embedding) and fingerprint it if needed."""
+        from ..audio import load_audio
+        from .sameaudio import fingerprint
 
-        path = self.store.audio_path(record)
-        _, wav = process_clip(ClipSource(str(path), record["file"]), self.config, self.lang, True)
-        if wav is not None:
-            vector = loaded.embed(wav)
-            self.store.update(record["id"], embedding={"key": loaded.key, "vector": _vector(vector)})
+        audio = load_audio(self.store.audio_path(record))
+        wav = _to_16k(audio)
+        values: dict[str, Any] = {}
+        if self.store.fingerprint(record["id"]) is None:
+            values["fingerprint"] = fingerprint(wav, duration_s=audio.duration_s).to_dict()
+        if loaded is not None:
+            values["embedding"] = {"key": loaded.key, "vector": _vector(loaded.embed(wav))}
+        if values:
+            self.store.update(record["id"], **values)
 
     # -- voice profile ---------------------------------------------------------------------------------
     def _read_profile(self) -> None:
@@ -278,21 +326,42 @@ class Session:
             return existed
 
     # -- one take --------------------------------------------------------------------------------------
-    def analyse(self, path: Path, *, name: str, fields: Optional[dict] = None, in_place: bool = False) -> dict:
+    def analyse(self, path: Path, *, name: str, fields: Optional[dict] = None, in_place: bool = False,
+                upload: Optional[dict] = None, repaired: Optional[dict] = None,
+                after_store: Optional[Callable[[dict], None]] = None) -> dict:
         """Check, measure, embed and store one uploaded file; returns the stored record.
 
-        Blocking (decode, measures, encoder): call it from a worker thread (:meth:`submit`).
+        Nothing is stored until every step has succeeded. Blocking (decode, measures, encoder): call
+        it from a worker thread (:meth:`submit`).
+
+        Parameters
+        ----------
+        path : Path
+            The upload in the scratch folder, or (``in_place``) a take's audio in ``takes/``.
+        name : str
+            The file name as uploaded (display only).
+        fields : dict, optional
+            ``text`` and ``source`` as uploaded.
+        in_place : bool
+            Repair: ``path`` is already a take's audio; its record is written again.
+        upload : dict, optional
+            Repair: the take's upload record (its ``seq`` and ``created`` are kept).
+        repaired : dict, optional
+            Repair: ``{"at", "reason"}``, kept in the record.
+        after_store : callable, optional
+            Called with the stored record while the store's lock is still held.
 
         Raises
         ------
         UploadError
             415 when the file is not audio that can be decoded, 422 when it is too short to measure,
-            409 when the same audio is already a take.
+            409 when the same audio (the same sound, whatever the format) is already a take.
         """
         import soundfile as sf
 
         from ..pipeline import process_clip
         from ..report.plots import clip_picture_data
+        from .sameaudio import fingerprint
 
         fields = fields or {}
         # Only audio: decided by decoding the header, never by the name or the declared type.
@@ -306,45 +375,102 @@ class Session:
         if ext is None or info.frames <= 0 or info.samplerate <= 0:
             raise UploadError(415, "not_audio", f"unsupported audio format {info.format!r} "
                                                 f"(send WAV, FLAC, OGG or MP3)")
-        # With a text, the transcript checks (speaking rate, unmarked pauses) run on the take as it arrives.
+        # With a text, the transcript checks (speaking rate, unmarked pauses) run on the take as it arrives;
+        # the 16 kHz audio serves the fingerprint and the encoder.
         source = ClipSource(str(path), name, text=(fields.get("text") or "").strip() or None, lang=self.list_lang)
-        result, wav16k = process_clip(source, self.config, self.lang, self.identity)
-        if not result.metrics:
+        result, wav16k = process_clip(source, self.config, self.lang, True)
+        if "sample_rate" not in result.metrics or wav16k is None:  # not decoded (a too-long clip keeps its duration)
             finding = result.findings[0] if result.findings else None
             code = finding.code if finding else "unreadable"
-            status = 422 if code == "too_short" else 415
+            status = 422 if code in ("too_short", "too_long") else 415
             raise UploadError(status, code, finding.message if finding else "cannot decode the audio")
-        duplicate = self.store.find_sha(result.content_sha256)
-        if duplicate is not None and not in_place:
-            raise UploadError(409, "duplicate", f"the same audio is already take {duplicate['id']} "
-                                                f"({duplicate.get('name', '')})")
+        heard = fingerprint(wav16k, duration_s=float(result.metrics["duration_s"]))
+        if not in_place:
+            self._refuse_duplicate(result.content_sha256, heard, fetch_missing=True)
         embedding = None
-        loaded = self.encoder() if wav16k is not None else None
+        loaded = self.encoder()
         if loaded is not None:
             embedding = {"key": loaded.key, "vector": _vector(loaded.embed(wav16k))}
         picture = clip_picture_data(str(path), metrics=result.metrics)
+        upload = upload or {}
+        source = fields.get("source") if fields.get("source") in SOURCES else "upload"
+        record = {
+            "created": upload.get("created") or now_iso(), "name": name, "source": source,
+            "text": fields.get("text") or None, "bytes": path.stat().st_size,
+            "sha256": result.content_sha256, "audio_format": info.format, "subtype": info.subtype,
+            "metrics": result.metrics, "notes": result.notes, "embedding": embedding,
+            "fingerprint": heard.to_dict(), "picture": picture,
+        }
         with self.store.lock:
             if in_place:
                 take_id = path.name.split(".", 1)[0]
-                audio_name, source_path = path.name, None
-            else:
-                duplicate = self.store.find_sha(result.content_sha256)
-                if duplicate is not None:  # arrived while this one was analysed
-                    raise UploadError(409, "duplicate", f"the same audio is already take {duplicate['id']}")
-                take_id = self.store.new_id()
-                audio_name, source_path = f"{take_id}.{ext}", path
-            record = {
-                "id": take_id, "created": now_iso(), "name": name, "file": audio_name,
-                "source": fields.get("source") if fields.get("source") in ("upload", "microphone", "recovered") else "upload",
-                "text": fields.get("text") or None, "bytes": path.stat().st_size,
-                "sha256": result.content_sha256, "audio_format": info.format, "subtype": info.subtype,
-                "metrics": result.metrics, "notes": result.notes, "embedding": embedding, "picture": picture,
-            }
-            return self.store.add(record, source_path)
+                record.update(id=take_id, file=path.name)
+                if isinstance(upload.get("seq"), int):
+                    record["seq"] = upload["seq"]
+                if repaired:
+                    record["repaired"] = repaired
+                stored = self.store.add(record, None)
+                if after_store is not None:
+                    after_store(stored)
+                return stored
+            # Checked again under the lock: the same audio may have arrived while this one was analysed.
+            self._refuse_duplicate(result.content_sha256, heard, fetch_missing=False)
+            take_id = self.store.new_id()
+            record.update(id=take_id, file=f"{take_id}.{ext}")
+            return self.store.add(record, path)
+
+    def _refuse_duplicate(self, sha256: str, heard, *, fetch_missing: bool) -> None:
+        """Raise 409 when a stored take holds the same bytes or the same sound (:mod:`.sameaudio`).
+
+        ``fetch_missing``: fingerprint first the takes stored before fingerprints existed whose
+        duration is close (decodes their audio; not under the store's lock).
+        """
+        from .sameaudio import MAX_DURATION_DIFF_S, same_audio, similarity
+
+        same = self.store.find_sha(sha256)
+        if same is not None:
+            raise UploadError(409, "duplicate", f"the same audio is already take {same['id']} "
+                                                f"({same.get('name', '')}): the same bytes")
+        if fetch_missing:
+            for record in self.store.records():
+                close = abs(float(record["metrics"]["duration_s"]) - heard.duration_s) <= MAX_DURATION_DIFF_S
+                if close and self.store.fingerprint(record["id"]) is None:
+                    with contextlib.suppress(Exception):  # undecodable now: compared by bytes only
+                        self._refresh(record, None)
+        for take_id, stored in self.store.fingerprints().items():
+            if same_audio(heard, stored):
+                record = self.store.get(take_id) or {}
+                raise UploadError(409, "duplicate", f"the same audio is already take {take_id} "
+                                                    f"({record.get('name', '')}): the same sound in another "
+                                                    f"file (correlation {similarity(heard, stored):.2f})")
 
     def submit(self, received: ReceivedFile):
         """Analyse an upload in the worker pool; returns a concurrent future of the stored record."""
         return self.executor.submit(self.analyse, received.path, name=received.name, fields=received.fields)
+
+    def add_upload(self, received: ReceivedFile, lang: Optional[str] = None) -> tuple[dict, "SessionView"]:
+        """Analyse and store an upload, then judge the session with it. Blocking.
+
+        When judging fails after the take was stored, the take is removed again (its audio, analysis
+        and upload records), so the error leaves nothing behind and sending the same file again works.
+
+        Returns
+        -------
+        (record, view)
+        """
+        if self.store.pending():
+            # Takes left half stored by a killed server are repaired first, so that an upload sent again
+            # after the restart is recognised as the same audio.
+            self.repair()
+        record = self.analyse(received.path, name=received.name, fields=received.fields)
+        try:
+            view = self.view(lang)
+            if view.take(record["id"]) is None:
+                raise RuntimeError(f"take {record['id']} is missing from the session just after it was stored")
+        except BaseException:
+            self.store.delete(record["id"])
+            raise
+        return record, view
 
     # -- the session as judged now ---------------------------------------------------------------------
     def current_key(self) -> Optional[dict]:
@@ -371,9 +497,12 @@ class Session:
 
     def _judge(self, records: list[dict], lang: str, key: Optional[dict], profile, profile_error,
                version: tuple) -> SessionView:
+        from ..messages import render
         from ..pipeline import summarise_clips
         from ..select import choose_reference
+        from ..setwide import set_wide_conditions
         from ..signal.findings import judge_metrics, quality_score
+        from .strings import store_warning
 
         clips: list[ClipResult] = []
         speaker = self.store.meta.get("speaker")
@@ -431,7 +560,13 @@ class Session:
         summary["reference"] = reference
         summary["reference_alternates"] = alternates
         summary["reference_id"] = by_path.get(reference)
-        takes = [self._take_dict(record, clip) for record, clip in zip(records, clips)]
+        # A source condition every take shares (all at 16 kHz ...): said once, no take's verdict.
+        set_wide = set_wide_conditions([c.findings for c in clips if c.readable and c.metrics])
+        summary["set_wide"] = [dict(cond.to_dict(), n_takes=cond.n_clips, hint=render(code, lang)[1])
+                               for code, cond in set_wide.items()]
+        summary["warnings"] = [store_warning(w, lang) for w in self.store.warnings]
+        summary["n_pending_repair"] = len(self.store.pending())
+        takes = [self._take_dict(record, clip, set_wide) for record, clip in zip(records, clips)]
         counts = {"keep": 0, "check": 0, "re-record": 0}
         for take in takes:
             counts[take["verdict"]] += 1
@@ -441,8 +576,11 @@ class Session:
         return SessionView(version=version, records=records, clips=clips, matrix=matrix, analysis=analysis,
                            summary=summary, takes=takes)
 
-    def _take_dict(self, record: dict, clip: ClipResult) -> dict:
+    def _take_dict(self, record: dict, clip: ClipResult, set_wide: dict) -> dict:
         findings = [f.to_dict() for f in clip.findings]
+        for finding in findings:
+            if finding["code"] in set_wide and finding["severity"] == "warning":
+                finding["set_wide"] = True  # shown, but said for the session, not held against the take
         metrics = clip.metrics
         return {
             "id": record["id"], "seq": record.get("seq"), "name": record.get("name"),
@@ -450,8 +588,8 @@ class Session:
             "file": f"takes/{record['file']}", "audio_url": f"/api/takes/{record['id']}/audio",
             "bytes": record.get("bytes"), "format": record.get("audio_format"), "subtype": record.get("subtype"),
             "duration_s": _finite(metrics.get("duration_s")), "quality": round(float(clip.quality), 1),
-            "verdict": take_verdict(findings), "findings": findings, "identity": clip.identity,
-            "metrics": metrics, "notes": clip.notes,
+            "verdict": take_verdict(findings, set_wide), "findings": findings, "identity": clip.identity,
+            "metrics": metrics, "notes": clip.notes, "repaired": record.get("repaired"),
         }
 
     def picture(self, record: dict, take: dict) -> Optional[dict]:
@@ -497,6 +635,14 @@ class Session:
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _to_16k(audio) -> np.ndarray:
+    from ..resample import resample
+    from .sameaudio import RATE_HZ
+
+    return np.ascontiguousarray(resample(audio.samples, orig_sr=audio.sample_rate, target_sr=RATE_HZ),
+                                dtype=np.float32)
 
 
 def _vector(vector: np.ndarray) -> list[float]:

@@ -67,6 +67,9 @@ PAGE_STRINGS: dict[str, dict[str, str]] = {
         "legend": "Grey bands: silences · red: clipping · dashed lines: hum and bandwidth cutoff.",
         "error": "Error",
         "metrics": "Measures",
+        "set_wide": "every take of this session: said once, not held against this take",
+        "repaired": "Repaired: its analysis record was rebuilt from the audio ({reason}).",
+        "warnings": "Project",
     },
     "zh": {
         "title": "voxaudit · 录音会话",
@@ -125,8 +128,48 @@ PAGE_STRINGS: dict[str, dict[str, str]] = {
         "legend": "灰色：静音 · 红色：削波 · 虚线：电流声与频带截止。",
         "error": "错误",
         "metrics": "测量值",
+        "set_wide": "本次会话每条录音都如此：只提示一次，不影响这条录音的结论",
+        "repaired": "已修复：分析记录已根据音频重建（{reason}）。",
+        "warnings": "项目",
     },
 }
+
+# What the store reports about takes on disk (voxaudit.serve.store.TakeStore.warn): code -> text.
+STORE_WARNINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "record_damaged": "Take {name}: its analysis record is damaged ({detail}); it is being analysed again "
+                          "from its audio.",
+        "record_missing": "Take {name}: audio without its analysis (the server stopped while storing it); it is "
+                          "being analysed.",
+        "repaired": "Take {name}: its damaged analysis record was rebuilt from its audio ({detail}).",
+        "recovered": "Take {name}: analysed after the server stopped while storing it ({detail}).",
+        "repair_failed": "Take {name} could not be analysed again and is not listed: {detail}",
+        "audio_missing": "Take {name}: its audio file is gone; its analysis was removed.",
+        "extra_audio": "Take {name}: {detail}",
+        "upload_record_rewritten": "Take {name}: {detail}",
+    },
+    "zh": {
+        "record_damaged": "录音 {name}：分析记录已损坏（{detail}），正在根据音频重新分析。",
+        "record_missing": "录音 {name}：有音频但缺少分析（保存时服务器中断），正在分析。",
+        "repaired": "录音 {name}：损坏的分析记录已根据音频重建（{detail}）。",
+        "recovered": "录音 {name}：服务器在保存时中断，现已补做分析（{detail}）。",
+        "repair_failed": "录音 {name} 无法重新分析，未列出：{detail}",
+        "audio_missing": "录音 {name}：音频文件已不存在，其分析记录已删除。",
+        "extra_audio": "录音 {name}：{detail}",
+        "upload_record_rewritten": "录音 {name}：{detail}",
+    },
+}
+
+
+def store_warning(warning: dict, lang: str) -> dict:
+    """A store warning for the API: its fields plus ``message`` in ``lang`` (the detail stays as the
+    server wrote it)."""
+    lang = normalise_lang(lang)
+    table = STORE_WARNINGS.get(lang, STORE_WARNINGS["en"])
+    template = table.get(warning["code"]) or STORE_WARNINGS["en"].get(warning["code"]) or "{name}: {detail}"
+    name = warning.get("name") or warning["take_id"]
+    return dict(warning, message=template.format(name=name, detail=warning.get("detail") or ""))
+
 
 # The report's strings the clip pictures use (VoxauditPlots in voxaudit/report/html_assets/plots.js).
 FIGURE_KEYS = ("hum_line", "cutoff_line", "clipped", "time_axis", "waveform", "spectrogram")

@@ -4,11 +4,13 @@ Every family lives in its own module and exposes one function
 
     measure_<family>(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity) -> dict
 
-returning plain numbers (float, int or None where a value cannot be measured) under names that carry
+returning plain numbers (float, int or None where a value cannot be measured; the level of exact
+digital silence is -inf dBFS, which the pipeline judges and then stores as null) under names that carry
 their unit. Detectors never print, never read files and never decide severity: ``findings.py`` does that
 against the thresholds table in ``voxaudit.config``.
 
-``measure_signal`` runs them all and merges their dictionaries.
+``measure_signal`` runs them all and merges their dictionaries; with ``mos=True`` it adds DNSMOS P.835
+(:mod:`voxaudit.signal.mos`, a learned rating that costs more than everything else together).
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ MEASURES = (
 __all__ = ["measure_signal", "speech_activity", "SpeechActivity", "MEASURES"]
 
 
-def measure_signal(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity | None = None) -> dict:
+def measure_signal(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity | None = None,
+                   mos: bool = False) -> dict:
     """Run every signal measure on a mono clip.
 
     Parameters
@@ -51,6 +54,8 @@ def measure_signal(samples: np.ndarray, *, sample_rate: int, activity: SpeechAct
     activity : SpeechActivity, optional
         ``speech_activity(samples, sample_rate=sample_rate)`` when the caller already has it (the
         transcript checks use the same pauses); computed here otherwise.
+    mos : bool
+        Also rate the clip with DNSMOS P.835 (``dnsmos_sig``, ``dnsmos_bak``, ``dnsmos_ovrl``).
 
     Returns
     -------
@@ -63,4 +68,8 @@ def measure_signal(samples: np.ndarray, *, sample_rate: int, activity: SpeechAct
     metrics: dict = {}
     for measure in MEASURES:
         metrics.update(measure(x, sample_rate=sample_rate, activity=activity))
+    if mos:
+        from .mos import measure_mos
+
+        metrics.update(measure_mos(x, sample_rate=sample_rate, activity=activity))
     return metrics

@@ -53,6 +53,8 @@ class SpeechActivity:
     filtered : np.ndarray or None
         The 70 Hz high-passed copy of the clip (float32, causal 4th-order Butterworth) the frame powers
         were taken on, kept so measures need not filter again; None when built by hand.
+    cache : dict
+        Shared per-clip analyses keyed by name (filled by the measures that use them).
     """
 
     frame_db: np.ndarray
@@ -63,6 +65,9 @@ class SpeechActivity:
     hop_s: float = HOP_S
     frame_s: float = FRAME_S
     filtered: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # Analyses that more than one measure needs (e.g. the band powers of ``denoise.band_analysis``),
+    # computed once per clip by whichever measure asks first.
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_frames(self) -> int:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from ..config import Config, Rule
-from ..messages import denoise_evidence, render
+from ..config import BLIND_SNR_AGREEMENT_DB, MOS_TYPICAL_BAK, MOS_TYPICAL_SIG, Config, Rule
+from ..messages import agc_evidence, denoise_evidence, render
 from ..model import Finding
-from .denoise import GATE_DROP_DB
+from .denoise import GATE_DROP_DB, SCORE_SPIKE_WARNING_DB
 
 
 def _exceeds(value: float, level: Optional[float], direction: str) -> bool:
@@ -23,9 +23,12 @@ def _exceeds(value: float, level: Optional[float], direction: str) -> bool:
 
 
 def judge_rule(rule: Rule, metrics: dict) -> Optional[tuple[str, float, float]]:
-    """``(severity, value, threshold)`` when the rule fires on these metrics, else None."""
+    """``(severity, value, threshold)`` when the rule fires on these metrics, else None.
+
+    A value of -inf or +inf (the level of digital silence is -inf dBFS) lies beyond every level; a
+    missing or NaN value is not judged."""
     value = metrics.get(rule.metric)
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         return None
     compared = abs(value) if rule.absolute else value
     if _exceeds(compared, rule.error, rule.direction):
@@ -36,8 +39,10 @@ def judge_rule(rule: Rule, metrics: dict) -> Optional[tuple[str, float, float]]:
 
 
 def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional[str] = None,
-                 value: Optional[float] = None, threshold: Optional[float] = None, **context) -> Finding:
-    """Build a finding with its message and hint rendered in ``lang``."""
+                 value: Optional[float] = None, threshold: Optional[float] = None,
+                 hint_cause: Optional[str] = None, **context) -> Finding:
+    """Build a finding with its message and hint rendered in ``lang`` (the hint for ``hint_cause``
+    where one is listed; the finding records it as its ``cause``)."""
     fields = dict(context)
     fields.update(value=value, threshold=threshold)
     if value is not None:
@@ -46,11 +51,41 @@ def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional
     if threshold is not None:
         fields.setdefault("threshold_percent", 100.0 * threshold)
     if code == "denoised":
-        fields.setdefault("evidence", denoise_evidence(lang, gate_drop_db=GATE_DROP_DB, **context))
-    message, hint = render(code, lang, **fields)
+        fields.setdefault("evidence", denoise_evidence(lang, gate_drop_db=GATE_DROP_DB,
+                                                       spiky_db=SCORE_SPIKE_WARNING_DB, **context))
+    if code == "agc_pumping":
+        fields.setdefault("evidence", agc_evidence(lang, **context))
+    message, hint = render(code, lang, hint_cause=hint_cause, **fields)
+    cause = context.get("cause") if code == "unreadable" else hint_cause
+    # A non-finite value (-inf dBFS for digital silence) is in the message; JSON has no place for it.
     return Finding(code=code, severity=severity, message=message, hint=hint, metric=metric,
-                   value=None if value is None else round(float(value), 6),
-                   threshold=None if threshold is None else float(threshold))
+                   value=None if value is None or not math.isfinite(value) else round(float(value), 6),
+                   threshold=None if threshold is None else float(threshold), cause=cause)
+
+
+def cause_of(code: str, metrics: dict, fired: set[str]) -> Optional[str]:
+    """The cause the measurements point to for a finding, where its hint depends on it (see
+    ``messages.HINT_VARIANTS``): ``low_mos`` -> ``"background"`` or ``"voice"`` (the DNSMOS rating
+    further below its typical clean value); ``low_snr`` -> ``"agc"`` when AGC pumping fired too (the
+    noise in the pauses is the gain control's doing, not only the room's)."""
+    if code == "low_mos":
+        sig, bak = metrics.get("dnsmos_sig"), metrics.get("dnsmos_bak")
+        if isinstance(sig, (int, float)) and isinstance(bak, (int, float)):
+            return "background" if MOS_TYPICAL_BAK - bak > MOS_TYPICAL_SIG - sig else "voice"
+    if code == "low_snr" and "agc_pumping" in fired:
+        return "agc"
+    return None
+
+
+def cap_severity(code: str, severity: str, metrics: dict) -> str:
+    """Lower a severity the measurement cannot carry: a blind SNR (no pauses) whose two estimates
+    disagree by more than ``BLIND_SNR_AGREEMENT_DB`` is a warning at most."""
+    if code == "low_snr" and severity == "error" and metrics.get("snr_method") in ("wada", "minima"):
+        wada, minima = metrics.get("snr_wada_db"), metrics.get("snr_minima_db")
+        if not (isinstance(wada, (int, float)) and isinstance(minima, (int, float))
+                and abs(wada - minima) <= BLIND_SNR_AGREEMENT_DB):
+            return "warning"
+    return severity
 
 
 def judge_metrics(metrics: dict, config: Config, *, lang: str = "en", context: Optional[dict] = None,
@@ -59,17 +94,23 @@ def judge_metrics(metrics: dict, config: Config, *, lang: str = "en", context: O
 
     ``context`` adds fields for the messages (a list line's number, its language code); ``codes``
     limits the judgement to those rules."""
-    findings = []
+    verdicts = []
     fields = {**metrics, **(context or {})}
     for code, rule in config.rules.items():
         if not rule.enabled or (codes is not None and code not in codes):
             continue
         verdict = judge_rule(rule, metrics)
-        if verdict is None:
-            continue
-        severity, value, threshold = verdict
+        if verdict is not None:
+            severity, value, threshold = verdict
+            capped = cap_severity(code, severity, metrics)
+            if capped != severity:
+                threshold = float(rule.warning) if rule.warning is not None else threshold
+            verdicts.append((code, rule, (capped, value, threshold)))
+    fired = {code for code, _, _ in verdicts}
+    findings = []
+    for code, rule, (severity, value, threshold) in verdicts:
         findings.append(make_finding(code, severity, lang=lang, metric=rule.metric, value=value,
-                                     threshold=threshold, **fields))
+                                     threshold=threshold, hint_cause=cause_of(code, metrics, fired), **fields))
     findings.sort(key=lambda f: f.severity != "error")
     return findings
 

@@ -27,6 +27,11 @@ BANDWIDTH_SMOOTH_HZ = 250.0
 # At most this many frames per class enter the long-term spectra (evenly spaced): bounds the cost of
 # long clips without changing the long-term average.
 MAX_SPECTRUM_FRAMES = 1500
+# A floor within this many dB of the loudest speech band is loud enough to mask speech. Where such a
+# floor still reaches, the microphone and codec pass audio: the bandwidth is where the channel ends,
+# not where speech sinks under the noise (pink or white noise at 10-20 dB SNR sits 15-35 dB under the
+# loudest band; a quiet room's floor 45-90 dB, a codec's or resampler's stopband 60-100 dB).
+MASKING_FLOOR_DB = 40.0
 # Pauses give the floor when at least this many seconds of them exist; else a per-bin low quantile of
 # all live frames does (minimum statistics), corrected for its bias on noise.
 MIN_PAUSE_SPECTRUM_S = 0.2
@@ -86,12 +91,19 @@ def _frame_power_spectra(x: np.ndarray, starts: np.ndarray, length: int) -> np.n
 
 
 def speech_bandwidth(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity) -> float | None:
-    """Highest frequency (Hz) at which speech stands clearly above the floor; see :func:`measure_spectrum`."""
+    """The recording's bandwidth (Hz); see :func:`measure_spectrum`."""
+    return _bandwidths(samples, sample_rate=sample_rate, activity=activity)[0]
+
+
+def _bandwidths(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity
+                ) -> tuple[float | None, float | None]:
+    """``(bandwidth_hz, speech_bandwidth_hz)``: the channel's edge (speech, or a masking floor), and
+    the highest frequency at which speech stands clearly above the floor."""
     x = check_input(samples, sample_rate)
     sample_rate = int(sample_rate)
     speech = np.asarray(activity.speech, dtype=bool)
     if x.size == 0 or not speech.any():
-        return None
+        return None, None
     hop = max(1, int(round(activity.hop_s * sample_rate)))
     length = max(8, int(round(activity.frame_s * sample_rate)))
     step = max(1, length // hop)  # non-overlapping frames of the activity grid
@@ -121,12 +133,15 @@ def speech_bandwidth(samples: np.ndarray, *, sample_rate: int, activity: SpeechA
     band = (freqs >= 200.0) & (freqs <= min(4000.0, sample_rate / 2))
     reference = s[band].max() if band.any() else s.max()
     if not reference > 0:
-        return None
+        return None, None
     present = (s > n * 10 ** (BANDWIDTH_MARGIN_DB / 10)) & (s > reference * 10 ** (-BANDWIDTH_RANGE_DB / 10))
     present &= freqs > 0
-    if not present.any():
-        return None
-    return float(freqs[np.flatnonzero(present)[-1]])
+    speech_edge = float(freqs[np.flatnonzero(present)[-1]]) if present.any() else None
+    # A loud floor that reaches higher than the speech shows the channel's own width.
+    masking = (n > reference * 10 ** (-MASKING_FLOOR_DB / 10)) & (freqs > 0)
+    channel_edge = float(freqs[np.flatnonzero(masking)[-1]]) if masking.any() else None
+    edges = [e for e in (speech_edge, channel_edge) if e is not None]
+    return (max(edges) if edges else None), speech_edge
 
 
 def _segments(runs: list[tuple[int, int]], seg: int, min_len: int) -> list[tuple[int, int]]:
@@ -245,10 +260,15 @@ def measure_spectrum(samples: np.ndarray, *, sample_rate: int, activity: SpeechA
     -------
     dict
         ``bandwidth_hz`` : float or None
-            Highest frequency (Hz, 50 Hz resolution) where the smoothed long-term spectrum of the speech
-            frames is at least 6 dB above the floor (the pause spectrum, else a minimum-statistics
-            floor) *and* within 60 dB of the loudest speech band. Full-band 44.1/48 kHz speech reads
-            >= 10 kHz, good 16 kHz speech 7-8 kHz, telephone band <= 4 kHz. None without speech.
+            The bandwidth of the microphone and codec (Hz, 50 Hz resolution): ``speech_bandwidth_hz``,
+            or higher where a floor loud enough to mask speech (within 40 dB of the loudest speech
+            band) reaches higher: then the speech sank under noise, and the noise, not the channel,
+            is the problem (``low_snr`` names it). Full-band 44.1/48 kHz speech reads >= 10 kHz, good
+            16 kHz speech 7-8 kHz, telephone band <= 4 kHz. None without speech.
+        ``speech_bandwidth_hz`` : float or None
+            Highest frequency where the smoothed long-term spectrum of the speech frames is at least
+            6 dB above the floor (the pause spectrum, else a minimum-statistics floor) *and* within
+            60 dB of the loudest speech band.
         ``hum_hz`` : float or None
             50.0 or 60.0 when that mains family stands out by at least ``HUM_PRESENT_DB`` (6 dB), else
             None.
@@ -282,6 +302,7 @@ def measure_spectrum(samples: np.ndarray, *, sample_rate: int, activity: SpeechA
     (50.0, True)
     """
     x = check_input(samples, sample_rate)
-    bandwidth = speech_bandwidth(x, sample_rate=sample_rate, activity=activity)
+    bandwidth, speech_edge = _bandwidths(x, sample_rate=sample_rate, activity=activity)
     hum_hz, hum_db, hum_dbfs = mains_hum(x, sample_rate=sample_rate, activity=activity)
-    return {"bandwidth_hz": bandwidth, "hum_hz": hum_hz, "hum_db": hum_db, "hum_dbfs": hum_dbfs}
+    return {"bandwidth_hz": bandwidth, "speech_bandwidth_hz": speech_edge, "hum_hz": hum_hz, "hum_db": hum_db,
+            "hum_dbfs": hum_dbfs}

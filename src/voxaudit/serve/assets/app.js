@@ -104,7 +104,7 @@
       if (ref) detail += " · " + fmt(T.reference, {name: ref.name});
     }
     $("verdict-detail").textContent = detail;
-    var notices = (s.notices || []).join(" ");
+    var notices = (s.notices || []).concat((s.warnings || []).map(function (w) { return w.message; })).join(" ");
     $("notices").textContent = notices;
     $("notices").title = notices;
     var judged = s.identity ? (s.judged_against === "profile" ? T.judged_against_profile : T.judged_against_set) : "";
@@ -132,6 +132,7 @@
     return '<ul class="findings">' + t.findings.map(function (f) {
       return '<li class="finding ' + esc(f.severity) + '" data-code="' + esc(f.code) + '"><span class="chip ' + esc(f.severity) + '">' +
         esc(CODES[f.code] || f.code) + "</span> " + esc(f.message) +
+        (f.set_wide ? ' <span class="small set-wide">(' + esc(T.set_wide) + ")</span>" : "") +
         (f.hint ? '<div class="hint"><b>' + esc(T.hint) + ":</b> " + esc(f.hint) + "</div>" : "") + "</li>";
     }).join("") + "</ul>";
   }
@@ -145,7 +146,9 @@
       '<span class="score ' + qc + '" title="' + esc(T.quality) + '">' + esc(T.quality) + " <b>" + q + "</b></span>" +
       '<span class="badge ' + esc(t.verdict) + '">' + esc(T["verdict_" + t.verdict] || t.verdict) + "</span></div>" +
       '<div class="voice-row">' + esc(T.voice) + ": " + voiceHTML(t) + "</div>" +
-      (t.text ? '<p class="small text">“' + esc(t.text) + "”</p>" : "") + findingsHTML(t);
+      (t.text ? '<p class="small text">“' + esc(t.text) + "”</p>" : "") +
+      (t.repaired ? '<p class="small repaired">' + esc(fmt(T.repaired, {reason: t.repaired.reason})) + "</p>" : "") +
+      findingsHTML(t);
   }
 
   function renderTakes() {

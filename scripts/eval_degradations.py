@@ -1,0 +1,308 @@
+#!/usr/bin/env python
+"""How voxaudit's signal findings fare on real tools applied to real speech, and beside DNSMOS.
+
+Builds the degradation corpus of ``tests/degradations.py`` (eleven takes of ``../shared/speech`` made
+noisy at 18 dB, then through RNNoise, noisereduce, pedalboard gates and AGC-like chains, spectral
+subtraction; rooms of RT60 0.3-1.2 s; the clean and noisy takes as controls) in memory, measures every
+clip the way a scan does, rates it with DNSMOS P.835, and prints Markdown tables:
+
+1. detection per tool and setting (the finding each must raise), and false alarms on the controls;
+2. false ``denoised`` / ``agc_pumping`` on the 339 real clips (``fsdd_concat`` apart: judged
+   ``denoised`` on purpose);
+3. clips without pauses: clean aishell1 sentences trimmed to 50 ms of silence at each end, and
+   GPT-SoVITS-like slices of two clean aishell1 sessions, clean and with noise at 12-15 dB;
+4. rooms against noise: our RT60 reading, findings and DNSMOS OVRL per room, beside noisy takes at
+   the ``low_snr`` levels (25 and 15 dB);
+5. clips DNSMOS rates under 2.5 that carry no warning or error of ours;
+6. Spearman rank correlation between our quality score and DNSMOS OVRL over the corpus;
+7. (``--mos-agreement N``) our DNSMOS against ``speechmos.dnsmos.run`` on every N-th real clip, and its
+   cost per second of audio against the other signal measures and a whole scan.
+
+Run it with an older checkout's ``src`` first on ``PYTHONPATH`` to get the "before" figures of the
+detection and Spearman tables (DNSMOS then comes from this checkout's ``signal/mos.py``).
+
+Usage: python scripts/eval_degradations.py [--speech DIR] [--clips N] [--mos-agreement N] [--scan-cost]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse
+import collections
+import csv
+import importlib.util
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def _mos_module():
+    """This checkout's DNSMOS module, also when an older voxaudit is the one imported."""
+    try:
+        from voxaudit.signal import mos
+
+        return mos
+    except ImportError:
+        spec = importlib.util.spec_from_file_location("_voxaudit_mos", ROOT / "src/voxaudit/signal/mos.py")
+        module = importlib.util.module_from_spec(spec)
+        source = (ROOT / "src/voxaudit/signal/mos.py").read_text()
+        source = source.replace("from ..errors import ParameterError", "ParameterError = ValueError")
+        source = source.replace("from .activity import SpeechActivity, check_input", "SpeechActivity = object")
+        exec(compile(source, str(ROOT / "src/voxaudit/signal/mos.py"), "exec"), module.__dict__)
+        return module
+
+
+def rate(mos, samples: np.ndarray, sr: int) -> tuple[float, float, float]:
+    from voxaudit.resample import resample
+
+    return mos.dnsmos(resample(samples, orig_sr=sr, target_sr=16000))
+
+
+def judge(samples: np.ndarray, sr: int):
+    from voxaudit.config import Config
+    from voxaudit.signal import measure_signal
+    from voxaudit.signal.findings import judge_metrics, quality_score
+
+    config = Config()
+    metrics = measure_signal(samples, sample_rate=sr)
+    findings = judge_metrics(metrics, config)
+    return metrics, findings, quality_score(findings, config)
+
+
+def spearman(a, b) -> float:
+    ra = np.argsort(np.argsort(a, kind="stable"), kind="stable").astype(float)
+    rb = np.argsort(np.argsort(b, kind="stable"), kind="stable").astype(float)
+    # average ranks for ties
+    for values, ranks in ((np.asarray(a), ra), (np.asarray(b), rb)):
+        for v in np.unique(values):
+            sel = values == v
+            if sel.sum() > 1:
+                ranks[sel] = ranks[sel].mean()
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--speech", type=Path, default=ROOT.parent / "shared" / "speech")
+    parser.add_argument("--clips", type=int, default=11, help="takes of the corpus (at most 11)")
+    parser.add_argument("--mos-agreement", type=int, default=0, metavar="N",
+                        help="compare with speechmos.dnsmos.run on every N-th real clip (0: skip)")
+    parser.add_argument("--scan-cost", action="store_true",
+                        help="time `voxaudit scan` of the real clips with and without --mos")
+    args = parser.parse_args()
+
+    import voxaudit
+    from degradations import (CORPUS_CLIPS, build_corpus, load_clip, mix_at_snr, noise_of, slicer_session,
+                              trim_silence)
+
+    mos = _mos_module()
+    print(f"voxaudit from {Path(voxaudit.__file__).parent}")
+    t0 = time.perf_counter()
+    items = build_corpus(args.speech, CORPUS_CLIPS[:args.clips])
+    print(f"corpus: {len(items)} clips from {args.clips} takes, built in {time.perf_counter() - t0:.0f} s\n")
+
+    rows = []
+    for item in items:
+        metrics, findings, quality = judge(item.samples, item.sample_rate)
+        sig, bak, ovrl = rate(mos, item.samples, item.sample_rate)
+        rows.append((item, metrics, findings, quality, (sig, bak, ovrl)))
+
+    # 1. detection per tool and setting
+    print("### Detection per tool and setting\n")
+    print("| tool | setting | target | detected | also raised (clips) | DNSMOS OVRL (median) |")
+    print("|---|---|---|---:|---|---:|")
+    groups = collections.OrderedDict()
+    for row in rows:
+        groups.setdefault((row[0].family, row[0].setting), []).append(row)
+    for (family, setting), group in groups.items():
+        expect = group[0][0].expect
+        hit = sum(1 for _, _, f, _, _ in group if all(any(x.code == e for x in f) for e in expect))
+        others = collections.Counter(x.code for _, _, f, _, _ in group for x in {x.code: x for x in f}.values()
+                                     if x.code not in expect and x.severity in ("warning", "error"))
+        also = ", ".join(f"{c} {n}" for c, n in others.most_common(4))
+        target = ", ".join(expect) if expect else "none (control)"
+        if not expect:
+            bad = sum(1 for _, _, f, _, _ in group if any(x.code in ("denoised", "agc_pumping") for x in f))
+            detected = f"false denoised/agc: {bad}/{len(group)}"
+        else:
+            detected = f"{hit}/{len(group)}" + ("" if group[0][0].realistic else " (mild)")
+        ovrl = np.median([m[2] for *_, m in group])
+        print(f"| {family} | {setting} | {target} | {detected} | {also} | {ovrl:.2f} |")
+
+    # AGC hint
+    agc = [r for r in rows if r[0].family.startswith("agc_")]
+    fan_only = sum(1 for _, _, f, _, _ in agc if any(x.code == "low_snr" for x in f)
+                   and not any(x.code == "agc_pumping" for x in f))
+    print(f"\nAGC clips explained only as room noise (low_snr without agc_pumping): {fan_only}/{len(agc)}")
+    narrow = sum(1 for it, _, f, _, _ in rows if it.family == "noisy" and any(x.code == "narrow_bandwidth" for x in f))
+    print(f"noisy takes read as narrow_bandwidth: {narrow}/{sum(1 for r in rows if r[0].family == 'noisy')}")
+
+    # 5. DNSMOS < 2.5 without a finding of ours
+    low = [r for r in rows if r[4][2] < 2.5]
+    silent = [r[0].name for r in low if not any(x.severity in ("warning", "error") and x.code != "low_mos"
+                                               for x in r[2])]
+    print(f"clips DNSMOS OVRL rates under 2.5: {len(low)}; of them without a warning or error of ours: "
+          f"{len(silent)} {silent[:8]}")
+
+    # 6. Spearman
+    q = [r[3] for r in rows]
+    o = [r[4][2] for r in rows]
+    print(f"Spearman(quality, DNSMOS OVRL) over the {len(rows)} corpus clips: {spearman(q, o):.2f}")
+    try:
+        from voxaudit.config import Config
+        from voxaudit.signal.findings import judge_metrics, quality_score
+
+        config = Config()
+        config.enable("low_mos")
+        q_mos = []
+        for _, metrics, _, _, (sig, bak, ovrl) in rows:
+            rated = {**metrics, "dnsmos_sig": sig, "dnsmos_bak": bak, "dnsmos_ovrl": ovrl}
+            q_mos.append(quality_score(judge_metrics(rated, config), config))
+        print(f"... with --mos (low_mos in the quality score): {spearman(q_mos, o):.2f}")
+    except Exception as error:  # an older voxaudit without low_mos
+        print(f"... with --mos: not available in this voxaudit ({type(error).__name__})")
+    print()
+
+    # 4. rooms against noise
+    print("### Rooms against noise (DNSMOS OVRL, median over the takes)\n")
+    print("| condition | our reading | findings (clips) | DNSMOS OVRL | SIG | BAK |")
+    print("|---|---|---|---:|---:|---:|")
+    ladder = collections.OrderedDict()
+    for i, path in enumerate(CORPUS_CLIPS[:args.clips]):
+        x, sr = load_clip(args.speech, path)
+        for snr in (25.0, 15.0):
+            y = mix_at_snr(x, sr, noise_of("pink" if i % 2 == 0 else "white", x.size, sr, args.speech,
+                                           seed=200 + i), snr)
+            m, f, qq = judge(y, sr)
+            ladder.setdefault(f"noise at {snr:g} dB", []).append((m.get("snr_db"), f, rate(mos, y, sr)))
+    for r in rows:
+        if r[0].family == "room":
+            ladder.setdefault(f"room {r[0].setting}", []).append((r[1].get("rt60_s"), r[2], r[4]))
+    for name, group in ladder.items():
+        reading = np.median([g[0] for g in group if g[0] is not None])
+        codes = collections.Counter(f"{x.code}:{x.severity}" for _, f, _ in group for x in f
+                                    if x.code in ("reverb", "low_snr"))
+        med = np.median([g[2] for g in group], axis=0)
+        unit = "dB SNR" if name.startswith("noise") else "s RT60"
+        print(f"| {name} | {reading:.2f} {unit} | {', '.join(f'{c} {n}' for c, n in codes.most_common())} | "
+              f"{med[2]:.2f} | {med[0]:.2f} | {med[1]:.2f} |")
+
+    # 2. the real clips
+    print("\n### The 339 real clips\n")
+    with open(args.speech / "MANIFEST.csv", newline="", encoding="utf-8") as fh:
+        manifest = list(csv.DictReader(fh))
+    from voxaudit.audio import load_audio
+
+    false = collections.Counter()
+    counted = collections.Counter()
+    for row in manifest:
+        audio = load_audio(args.speech / row["path"])
+        _, f, _ = judge(audio.samples, audio.sample_rate)
+        src = "fsdd_concat" if row["source"] == "fsdd_concat" else "other"
+        counted[src] += 1
+        for code in ("denoised", "agc_pumping"):
+            if any(x.code == code for x in f):
+                false[(src, code)] += 1
+    n = counted["other"]
+    print(f"other sources ({n} clips): denoised {false[('other', 'denoised')]}, agc_pumping "
+          f"{false[('other', 'agc_pumping')]} -> {100 * (false[('other', 'denoised')] + false[('other', 'agc_pumping')]) / n:.1f} %")
+    print(f"fsdd_concat ({counted['fsdd_concat']} clips, digital silence by construction): denoised "
+          f"{false[('fsdd_concat', 'denoised')]}, agc_pumping {false[('fsdd_concat', 'agc_pumping')]}")
+
+    # 3. clips without pauses
+    print("\n### Clips without pauses (low_snr)\n")
+    print("| clips | n | blind SNR used | low_snr error | low_snr warning |")
+    print("|---|---:|---:|---:|---:|")
+    aishell = [r["path"] for r in manifest if r["source"] == "aishell1"]
+    trimmed = []
+    for path in aishell:
+        x, sr = load_clip(args.speech, path)
+        trimmed.append((trim_silence(x, sr, 0.05), sr))
+    slices = [(s, 32000) for s in slicer_session(args.speech, manifest=manifest)]
+    sets = {"aishell1 sentences, 50 ms of silence kept": trimmed, "aishell1 sessions, slicer-like": slices}
+    for name, clips in list(sets.items()):
+        for label, kind, snr in (("", None, None), (" + pink 12 dB", "pink", 12.0), (" + babble 15 dB", "babble", 15.0)):
+            blind = err = warn = 0
+            for i, (x, sr) in enumerate(clips):
+                y = x if kind is None else mix_at_snr(x, sr, noise_of(kind, x.size, sr, args.speech, seed=300 + i), snr)
+                m, f, _ = judge(y, sr)
+                blind += m.get("snr_method") != "pauses"
+                sev = [x.severity for x in f if x.code == "low_snr"]
+                err += "error" in sev
+                warn += "warning" in sev
+            print(f"| {name}{label} | {len(clips)} | {blind} | {err} | {warn} |")
+
+    if args.mos_agreement:
+        mos_agreement(args, manifest, mos)
+    if args.scan_cost:
+        scan_cost(args)
+
+
+def mos_agreement(args, manifest, mos) -> None:
+    """Our DNSMOS (fewest covering windows) against speechmos.dnsmos.run (a window every 1 s)."""
+    from speechmos import dnsmos as reference
+
+    from voxaudit.audio import load_audio
+    from voxaudit.resample import resample
+    from voxaudit.signal import measure_signal
+
+    rows = manifest[::args.mos_agreement]
+    diffs, ours_s, ref_s, signal_s, audio_s = [], 0.0, 0.0, 0.0, 0.0
+    for row in rows:
+        audio = load_audio(args.speech / row["path"])
+        y = resample(audio.samples, orig_sr=audio.sample_rate, target_sr=16000)
+        t = time.process_time()
+        ref = reference.run(np.clip(y, -1, 1), 16000)
+        ref_s += time.process_time() - t
+        t = time.process_time()
+        ours = mos.dnsmos(y)
+        ours_s += time.process_time() - t
+        t = time.process_time()
+        measure_signal(audio.samples, sample_rate=audio.sample_rate)
+        signal_s += time.process_time() - t
+        audio_s += audio.duration_s
+        diffs.append(np.abs(np.array(ours) - [ref["sig_mos"], ref["bak_mos"], ref["ovrl_mos"]]))
+    d = np.array(diffs)
+    print(f"\n### DNSMOS agreement with speechmos.dnsmos.run ({len(rows)} real clips, {audio_s / 60:.1f} min)\n")
+    print("| rating | mean abs. difference | max |")
+    print("|---|---:|---:|")
+    for i, name in enumerate(("SIG", "BAK", "OVRL")):
+        print(f"| {name} | {d[:, i].mean():.3f} | {d[:, i].max():.3f} |")
+    print(f"\nCPU per second of audio: ours {1000 * ours_s / audio_s:.1f} ms, speechmos.dnsmos.run (its own "
+          f"threads, P.808 model too) {1000 * ref_s / audio_s:.1f} ms, all other signal measures "
+          f"{1000 * signal_s / audio_s:.1f} ms")
+
+
+def scan_cost(args) -> None:
+    """CPU of `voxaudit scan` over the real clips (default identity encoder) with and without --mos."""
+    exe = [sys.executable, "-c", "from voxaudit.cli import main; main()"]
+    results = {}
+    for label, extra in (("default", []), ("--mos", ["--mos"])):
+        with tempfile.TemporaryDirectory() as out:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            subprocess.run(exe + ["scan", str(args.speech), "--out", out, "--no-html", "--quiet", "--jobs", "2"]
+                           + extra, check=True)
+            wall = time.perf_counter() - t
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        results[label] = (cpu, wall)
+        print(f"scan {label}: {cpu:.1f} s CPU (process tree), {wall:.1f} s wall")
+    print(f"--mos adds {100 * (results['--mos'][0] / results['default'][0] - 1):.0f} % CPU to a scan "
+          f"(on by default only under 25 %)")
+
+
+if __name__ == "__main__":
+    main()
