@@ -33,6 +33,7 @@ from voxaudit.config import Config, load_config
 from voxaudit.discover import discover
 from voxaudit.model import ClipSource
 from voxaudit.pipeline import ScanOptions, process_clip, scan
+from voxaudit.report import load_report
 
 from synth import add_noise_at_snr, natural_speech, white_noise
 
@@ -138,7 +139,7 @@ def test_duplicates_reach_the_report_and_the_screen(tmp_path):
     result = CliRunner().invoke(app, ["scan", str(listing), "--out", str(out), "--no-identity", "--jobs", "1",
                                       "--no-html", "--lang", "en"])
     assert result.exit_code == 0, result.output
-    summary = json.loads((out / "report.json").read_text(encoding="utf-8"))["summary"]
+    summary = load_report(out)["summary"]
     assert summary["n_clips"] == 5 and summary["duplicates"]["count"] == 55
     assert "55 input line(s)" in result.output and "wavs/./0.wav (line 6) = wavs/0.wav (line 1)" in result.output
 
@@ -304,7 +305,7 @@ def test_a_sample_rate_the_whole_set_shares_is_said_once(tmp_path):
     result = CliRunner().invoke(app, ["scan", str(data), "--out", str(out), "--no-identity", "--jobs", "1",
                                       "--lang", "en"])
     assert result.exit_code == 0, result.output
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report = load_report(out)
     summary = report["summary"]
     (condition,) = summary["set_conditions"]
     assert (condition["code"], condition["severity"], condition["clips"]) == ("low_sample_rate", "warning", 4)
@@ -409,7 +410,7 @@ def _env() -> dict:
 
 def _comparable(out: Path) -> dict:
     """report.json without what differs between runs by design: the time and the reuse counters."""
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report = load_report(out)
     report.pop("created")
     for key in ("measurements_reused", "embedded", "cache_hits"):
         report["summary"].pop(key, None)
@@ -459,7 +460,7 @@ def test_a_scan_killed_mid_run_and_run_again_gives_the_same_report(speech_list, 
     run = subprocess.run(args, env=_env(), capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert _comparable(out) == reference
-    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["summary"]["measurements_reused"] >= 8
+    assert load_report(out)["summary"]["measurements_reused"] >= 8
 
 
 @pytest.mark.slow
