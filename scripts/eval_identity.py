@@ -552,8 +552,8 @@ def pct(a, b):
     return f"{100.0 * a / b:.1f}%" if b else "n/a"
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_common_args(ap: argparse.ArgumentParser) -> None:
+    """The options every identity evaluation takes: where the speech is, and which encoder embeds it."""
     ap.add_argument("--speech-dir", type=Path,
                     default=Path(os.environ.get("VOXAUDIT_SPEECH_DIR", ROOT.parent / "shared" / "speech")))
     ap.add_argument("--encoder", default="ge2e")
@@ -562,6 +562,11 @@ def main(argv=None):
     ap.add_argument("--unverified-weights", action="store_true",
                     help="accept ECAPA-TDNN weights that are not the published checkpoint (fine-tuned or other); "
                          "the per-encoder calibration constants were not made for them")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_args(ap)
     ap.add_argument("--draws", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=None, help="npz to read/write the embeddings")

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from eval_identity import embed_all, read_manifest  # noqa: E402
+from eval_identity import add_common_args, embed_all, pct, read_manifest  # noqa: E402
 from voxaudit.speaker.speakers import analyse_speakers  # noqa: E402
 
 CLOSE = [("aishell-S0252", "aishell-S0913"), ("vctk-p226", "vctk-p227")]
@@ -176,17 +176,9 @@ def evaluate(rows, emb, *, encoder, lists, seed, durations):
     return tot, np.array(diffs_mis), np.array(diffs_genuine), wrong
 
 
-def pct(a, b):
-    return f"{100.0 * a / b:.1f}%" if b else "n/a"
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--speech-dir", type=Path,
-                    default=Path(os.environ.get("VOXAUDIT_SPEECH_DIR", ROOT.parent / "shared" / "speech")))
-    ap.add_argument("--encoder", default="ge2e")
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--model-dir", default=None)
+    add_common_args(ap)
     ap.add_argument("--lists", type=int, default=60)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=None, help="npz to read/write the embeddings")
@@ -196,7 +188,7 @@ def main(argv=None):
         sys.exit(f"real speech not found at {args.speech_dir} (set VOXAUDIT_SPEECH_DIR)")
     rows = read_manifest(args.speech_dir)
     emb = embed_all(rows, args.speech_dir, encoder_name=args.encoder, device=args.device,
-                    model_dir=args.model_dir, cache=args.cache)
+                    model_dir=args.model_dir, cache=args.cache, verify=not args.unverified_weights)
     durations = np.array([float(r["duration_s"]) for r in rows])
     tot, diffs_mis, diffs_genuine, wrong = evaluate(rows, emb, encoder=args.encoder, lists=args.lists,
                                                     seed=args.seed, durations=durations)

@@ -29,3 +29,23 @@ def manifest() -> list[dict]:
 @pytest.fixture(scope="session")
 def speech_dir(manifest) -> Path:
     return SPEECH_DIR
+
+
+@pytest.fixture(scope="session")
+def by_speaker(manifest, speech_dir) -> dict[str, list[Path]]:
+    """The clips of each speaker of ../shared/speech, in manifest order."""
+    out: dict[str, list[Path]] = {}
+    for row in manifest:
+        out.setdefault(row["speaker_id"], []).append(speech_dir / row["path"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def isolated_cli(tmp_path_factory):
+    """For CLI runs in this module: offline, a fresh user cache, no ECAPA-TDNN weights from the
+    environment (``pytestmark = pytest.mark.usefixtures("isolated_cli")``)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
+        mp.delenv("VOXAUDIT_MODEL_DIR", raising=False)
+        yield

@@ -16,29 +16,12 @@ from typer.testing import CliRunner
 from voxaudit.cli import app
 from voxaudit.report import load_report
 
-pytestmark = pytest.mark.speech
+pytestmark = [pytest.mark.speech, pytest.mark.usefixtures("isolated_cli")]
 
 MAIN = "aishell-S0150"
 INTRUDERS = ["vctk-p225", "lj", "aishell-S0252"]  # another studio corpus, an audiobook, the same corpus
 N_MAIN = 12
 NEW_INTRUDER = "zh-fangjun"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _offline_and_isolated(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
-        mp.delenv("VOXAUDIT_MODEL_DIR", raising=False)
-        yield
-
-
-@pytest.fixture(scope="module")
-def by_speaker(manifest, speech_dir):
-    out: dict[str, list[Path]] = {}
-    for row in manifest:
-        out.setdefault(row["speaker_id"], []).append(speech_dir / row["path"])
-    return out
 
 
 def _run(*args) -> "CliRunner.Result":

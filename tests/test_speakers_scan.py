@@ -20,27 +20,10 @@ from voxaudit.cli import app
 from voxaudit.report import load_report
 from voxaudit.speaker.speakers import analyse_speakers
 
-pytestmark = [pytest.mark.speech, pytest.mark.slow]
+pytestmark = [pytest.mark.speech, pytest.mark.slow, pytest.mark.usefixtures("isolated_cli")]
 
 SPEAKERS = ["ls533", "ls1688", "vctk-p226", "vctk-p227"]  # two women and two men; p226/p227 a close pair
 N = 7
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _offline_and_isolated(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
-        mp.delenv("VOXAUDIT_MODEL_DIR", raising=False)
-        yield
-
-
-@pytest.fixture(scope="module")
-def by_speaker(manifest, speech_dir):
-    out: dict[str, list[Path]] = {}
-    for row in manifest:
-        out.setdefault(row["speaker_id"], []).append(speech_dir / row["path"])
-    return out
 
 
 def scan(*args) -> dict:

@@ -28,14 +28,6 @@ OTHER = "aishell-S0252"
 
 
 @pytest.fixture(scope="module")
-def by_speaker(manifest, speech_dir):
-    out: dict[str, list] = {}
-    for row in manifest:
-        out.setdefault(row["speaker_id"], []).append(speech_dir / row["path"])
-    return out
-
-
-@pytest.fixture(scope="module")
 def random_ecapa():
     from ecapa_fixture import ecapa_checkpoint
 
