@@ -55,6 +55,14 @@ class ScanOptions:
     # How clips are grouped into labelled speakers: "auto" (a .list's speaker field when it names two
     # or more speakers), "list", "folder" (first folder level) or "none" (one set).
     speakers: str = "auto"
+    # Where the per-clip work runs: "local" (a process pool here) or "ray" (voxaudit.engine.ray).
+    engine: str = "local"
+    # Ray: None starts a Ray instance on this machine; "auto" or "HOST:PORT" joins a running cluster.
+    ray_address: Optional[str] = None
+    # Ray: GPUs per embedding actor (fractions allowed; default 1 where the cluster has GPUs, else 0).
+    ray_gpus_per_actor: Optional[float] = None
+    # Ray: embedding actors (default: one per GPU share, or one per CPU on a CPU-only cluster).
+    ray_actors: Optional[int] = None
     save_embeddings: bool = False
     html: bool = True
     allow_download: bool = True
@@ -309,6 +317,14 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     ScanResult
     """
     options = options or ScanOptions()
+    from .engine import ENGINES
+
+    if options.engine not in ENGINES:
+        raise ParameterError(f"engine must be one of {', '.join(ENGINES)}; got {options.engine!r}")
+    if options.engine == "ray":
+        from .engine.ray import import_ray
+
+        import_ray()  # a missing extra is a usage error before any work
     discovery = discover(inputs)
     sources = discovery.clips
     labels = speaker_labels(sources, options.speakers)
@@ -360,21 +376,29 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
 
     done = 0
 
-    def measured() -> Iterator[tuple[int, Optional[str], Optional[np.ndarray]]]:
+    def record(index: int, result: ClipResult) -> None:
         nonlocal done
+        results[index] = result
+        if journal is not None and result is not known.get(index):
+            journal.record(result)
+        done += 1
+        if progress:
+            progress(done, len(sources), result)
+
+    def measured() -> Iterator[tuple[int, Optional[str], Optional[np.ndarray]]]:
         for index, result, wav in iter_processed(sources, config=options.config, lang=options.lang,
                                                  want_audio=identity is not None, jobs=jobs, known=known):
-            results[index] = result
-            if journal is not None and result is not known.get(index):
-                journal.record(result)
-            done += 1
-            if progress:
-                progress(done, len(sources), result)
+            record(index, result)
             if wav is not None and result.content_sha256:
                 yield index, result.content_sha256, wav
 
     try:
-        if identity is not None:
+        if options.engine == "ray":
+            from .engine.ray import RayEngine
+
+            embeddings = RayEngine(options, tell).run(sources, config=options.config, lang=options.lang,
+                                                      known=known, identity=identity, record=record)
+        elif identity is not None:
             embeddings = identity.embed(measured())
         else:
             for _ in measured():
