@@ -151,6 +151,7 @@ def test_cli_scan_bad_inputs_per_clip_errors_and_outputs(tmp_path, jobs):
     assert "narrow_bandwidth" in [f["code"] for f in by_path["narrow_8k.wav"]["findings"]]
     summary = report["summary"]
     assert summary["n_clips"] == len(expected) and summary["n_unreadable"] == 4
+    assert by_path["short.wav"]["findings"][0]["message"] == "clip is 0.05 s long, under 0.1 s"
     with open(out / "clips.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["path"] for r in rows] == [c["path"] for c in report["clips"]]

@@ -8,12 +8,13 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from . import __version__
 from .errors import VoxauditError
-from .messages import default_language, text
+from .messages import default_language, notice_text, text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Audit voice-cloning training sets: clean recordings, one voice, the best clips.")
@@ -124,6 +125,7 @@ def scan(
 ):
     """Measure every clip, judge it, check that the set is one voice, and write the reports."""
     from .config import load_config
+    from .outlock import output_lock
     from .pipeline import ScanOptions, scan as run_scan
     from .report.outputs import write_outputs
 
@@ -141,21 +143,26 @@ def scan(
             ray_gpus_per_actor=ray_gpus_per_actor, ray_actors=ray_actors,
             save_embeddings=save_embeddings, html=html, list_lang=list_lang)
         inputs = [str(p) for p in paths]
-        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                      MofNCompleteColumn(), TimeRemainingColumn(), TextColumn("{task.fields[clip]}"),
-                      console=err, disable=quiet, transient=True) as bar:
-            task = bar.add_task("scanning", total=None, clip="")
+        from .discover import check_inputs
 
-            def on_progress(done: int, total: int, clip) -> None:
-                bar.update(task, completed=done, total=total, clip=_short(clip.source.display_path))
+        check_inputs(inputs)  # a mistyped input stops here, before OUT is created
+        with output_lock(out):  # one scan at a time per --out: a second one is refused, never mixed
+            with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                          MofNCompleteColumn(), TimeRemainingColumn(), TextColumn("{task.fields[clip]}"),
+                          console=err, disable=quiet, transient=True) as bar:
+                task = bar.add_task(text("scanning", language), total=None, clip="")
 
-            def on_notice(message: str) -> None:
-                err.print(f"[yellow]note:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+                def on_progress(done: int, total: int, clip) -> None:
+                    bar.update(task, completed=done, total=total, clip=_short(clip.source.display_path))
 
-            result = run_scan(inputs, options, progress=on_progress, notice=on_notice)
-        report, written = write_outputs(result, out, options, inputs)
+                def on_notice(message: str) -> None:
+                    err.print(f"[yellow]{_label('note', language)}[/]{escape(message)}", markup=True,
+                              highlight=False, soft_wrap=True)
+
+                result = run_scan(inputs, options, progress=on_progress, notice=on_notice)
+            report, written = write_outputs(result, out, options, inputs)
     except VoxauditError as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        err.print(f"[red]{_label('error', language)}[/]{escape(_error_text(error, language))}", highlight=False)
         raise typer.Exit(2)
 
     if not quiet:
@@ -165,6 +172,23 @@ def scan(
         rank = {"info": 0, "warning": 1, "error": 2}
         if any(rank[f["severity"]] >= level for c in report["clips"] for f in c["findings"]):
             raise typer.Exit(1)
+
+
+def _label(key: str, lang: str) -> str:
+    """``note: `` / ``提示：`` -- a line prefix in ``lang``."""
+    return notice_text(key, lang) + ("：" if lang == "zh" else ": ")
+
+
+def _error_text(error: Exception, lang: str) -> str:
+    """A usage error in ``lang`` where it has its own text (a missing input, a busy --out)."""
+    from .discover import InputNotFoundError
+    from .outlock import OutputLockedError
+
+    if isinstance(error, InputNotFoundError):
+        return notice_text("input_missing", lang, paths=", ".join(error.paths))
+    if isinstance(error, OutputLockedError):
+        return notice_text("out_locked", lang, out=error.out, holder=error.holder)
+    return str(error)
 
 
 def _short(path: str, width: int = 40) -> str:
@@ -204,6 +228,10 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
             console.print(f"[red]{text('not_consistent', lang, n=n_out)}[/]", highlight=False)
     if s.get("reference"):
         console.print(text("reference", lang, path=s["reference"]), highlight=False)
+    for condition in s.get("set_conditions") or []:
+        said = notice_text("set_condition", lang, n=condition["clips"], message=condition["message"],
+                           hint=condition["hint"])
+        console.print(f"[yellow]{escape(said)}[/]", highlight=False)
     text_summary = s.get("text") or {}
     for code, rate in (text_summary.get("speaking_rate") or {}).items():
         if rate.get("judged"):
@@ -212,13 +240,18 @@ def print_summary(report: dict, written: list[Path], lang: str, console: Optiona
     if text_summary.get("n_without_text") and ("selected_clips" in s or text_summary.get("n_with_text")):
         console.print(f"[yellow]{text('no_text', lang, n=text_summary['n_without_text'])}[/]", highlight=False)
     if s["by_code"]:
+        from .report.html_strings import code_label
+
         table = Table(title=text("top_findings", lang), title_justify="left")
-        table.add_column(text("code", lang))
-        table.add_column(text("count", lang), justify="right")
-        table.add_column(text("hint", lang))
+        # Names and hints wrap (CJK text has no spaces to break at: fold it) rather than end in "…".
+        table.add_column(text("code", lang), overflow="fold")
+        table.add_column(text("count", lang), justify="right", no_wrap=True)
+        table.add_column(text("hint", lang), overflow="fold")
         colour = {"error": "red", "warning": "yellow", "info": "cyan"}
         for code, entry in list(s["by_code"].items())[:8]:
-            table.add_row(f"[{colour[entry['severity']]}]{code}[/]", str(entry["clips"]), entry["hint"])
+            name = code if lang == "en" else code_label(code, lang)  # English keeps the code --config uses
+            table.add_row(f"[{colour[entry['severity']]}]{escape(name)}[/]", str(entry["clips"]),
+                          escape(entry["hint"]))
         console.print(table)
     console.print(text("written", lang, paths=", ".join(str(p) for p in written)), highlight=False)
 

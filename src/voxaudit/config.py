@@ -37,7 +37,8 @@ class Rule:
 
     ``direction`` is ``"below"`` (a finding when the value is under the level), ``"above"``, or
     ``"not"`` (a finding when the value differs from the level); ``absolute`` compares ``abs(value)``.
-    A level of None disables that severity.
+    A level of None disables that severity. An infinite value (the level of digital silence is -inf
+    dBFS) lies beyond every level.
     """
 
     code: str
@@ -56,6 +57,9 @@ class Rule:
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("too_short", "duration_s", "below", warning=1.0, error=0.5, unit="s"),
     Rule("too_long", "duration_s", "above", warning=20.0, error=60.0, unit="s"),
+    # Any NaN or infinite sample is corrupt float data (measured as 0, but it would make a training loss NaN).
+    Rule("corrupt_samples", "nonfinite_samples", "above", warning=None, error=0),
+    # A warning every clip shares is said once for the set (voxaudit.setwide: a source metric).
     Rule("low_sample_rate", "sample_rate", "below", warning=44100, error=16000, unit="Hz"),
     Rule("too_quiet", "rms_dbfs", "below", warning=-40.0, error=-50.0, unit="dBFS"),
     Rule("too_loud", "rms_dbfs", "above", warning=-20.0, error=-8.0, unit="dBFS"),

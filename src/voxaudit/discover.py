@@ -2,16 +2,27 @@
 
 Nothing is opened for decoding here. A folder is searched recursively for audio by extension; a
 ``.list`` file holds ``path|speaker|lang|text`` lines whose paths are absolute or relative to the list.
+
+Each file is scanned once. A folder is walked breadth first and every folder is entered once, however
+many symbolic links lead to it, so link loops (``sub/up -> ..``) end at once and a file reachable by
+several paths is found under the shortest one. A file named twice (a repeated ``.list`` line, the same
+file under another spelling, overlapping inputs) is kept at its first mention and the others are
+counted in ``Discovery.duplicates``. A path too long to name any file is refused before it is resolved
+(see :mod:`voxaudit.paths`).
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 from .errors import ParameterError
+from .messages import notice_text
 from .model import ClipSource
+from .paths import path_too_long
 
 # Extensions libsndfile (and, for mp3/m4a, audioread) decode. Matched case-insensitively.
 AUDIO_EXTENSIONS = frozenset({
@@ -19,32 +30,106 @@ AUDIO_EXTENSIONS = frozenset({
     ".snd", ".caf", ".w64", ".rf64", ".sd2", ".voc", ".m4a",
 })
 LIST_EXTENSIONS = frozenset({".list", ".lst"})
+# Duplicates kept as examples in the report and the notice (the count covers them all).
+DUPLICATE_EXAMPLES = 5
+
+
+class InputNotFoundError(ParameterError):
+    """Inputs that name no file or folder (a mistyped path): a usage error, nothing is scanned."""
+
+    def __init__(self, paths: list[str]):
+        self.paths = paths
+        super().__init__(notice_text("input_missing", "en", paths=", ".join(paths)))
 
 
 @dataclass
 class Discovery:
-    """What was found: the clips in order, and problems with the inputs themselves."""
+    """What was found: the clips in order, problems with the inputs themselves, and the duplicates
+    (``{"count": n, "examples": [{"path", "line", "same_as", "same_as_line", "differs"}, ...]}``,
+    ``line`` numbers for ``.list`` entries, ``differs`` when the lines give another speaker, language or
+    text for the same file)."""
 
     clips: list[ClipSource] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     from_list: bool = False
+    duplicates: dict = field(default_factory=lambda: {"count": 0, "examples": []})
 
 
-def _walk_folder(folder: Path, prefix: str | None = None) -> list[ClipSource]:
-    """Audio files below ``folder``; display paths relative to it (under ``prefix`` when given)."""
-    found = []
-    for root, dirs, files in os.walk(folder, followlinks=True):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith("."):
+def _walk_folder(folder: Path, prefix: str | None, problems: list[str],
+                 lang: str = "en") -> list[tuple[ClipSource, str]]:
+    """Audio files below ``folder`` with their real paths; display paths relative to it (under ``prefix``
+    when given). Breadth first, each real folder entered once: a link loop is followed at most once, and
+    a file reachable by several paths keeps the shortest."""
+    try:
+        top = os.stat(folder)
+    except OSError as error:
+        problems.append(notice_text("folder_unreadable", lang, path=folder, error=error.strerror))
+        return []
+    entered = {(top.st_dev, top.st_ino)}
+    best: dict[str, tuple[tuple[int, int, str], ClipSource]] = {}
+    queue = deque([(str(folder), "", os.path.realpath(folder))])
+    while queue:
+        path, rel, real = queue.popleft()
+        try:
+            with os.scandir(path) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as error:
+            problems.append(notice_text("folder_unreadable", lang, path=os.path.join(str(folder), rel),
+                                        error=error.strerror))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            if os.path.splitext(name)[1].lower() in AUDIO_EXTENSIONS:
-                full = Path(root) / name
-                shown = full.relative_to(folder).as_posix()
-                if prefix is not None:
-                    shown = f"{prefix.rstrip('/')}/{shown}"
-                found.append(ClipSource(path=str(full), display_path=shown))
-    return sorted(found, key=lambda clip: clip.display_path)
+            shown = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                is_dir = entry.is_dir()  # follows links; a looping link raises
+            except OSError:
+                is_dir = False
+            if is_dir:
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                if (st.st_dev, st.st_ino) in entered:
+                    continue  # a link back into the walk, or a second link to a folder already found
+                entered.add((st.st_dev, st.st_ino))
+                child_real = os.path.realpath(entry.path) if entry.is_symlink() else os.path.join(real, entry.name)
+                queue.append((entry.path, shown, child_real))
+            elif os.path.splitext(entry.name)[1].lower() in AUDIO_EXTENSIONS:
+                file_real = os.path.realpath(entry.path) if entry.is_symlink() else os.path.join(real, entry.name)
+                display = f"{prefix.rstrip('/')}/{shown}" if prefix is not None else shown
+                rank = (shown.count("/"), len(shown), shown)
+                held = best.get(file_real)
+                if held is None or rank < held[0]:
+                    best[file_real] = (rank, ClipSource(path=entry.path, display_path=display))
+    found = [(clip, real) for real, (_, clip) in best.items()]
+    return sorted(found, key=lambda item: item[0].display_path)
+
+
+def _parse_list(list_path: Path, lang: str = "en") -> tuple[list[ClipSource], list[str]]:
+    """``parse_list_file`` with its problems in ``lang``."""
+    clips, problems = [], []
+    try:
+        text = list_path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ParameterError(f"{list_path}: not UTF-8 text ({error})") from None
+    except OSError as error:
+        raise ParameterError(f"{list_path}: cannot read the list ({error.strerror or error})") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = line.split("|", 3)
+        raw_path = fields[0].strip()
+        if not raw_path:
+            problems.append(notice_text("no_path", lang, where=f"{list_path}:{number}"))
+            continue
+        path = Path(raw_path)
+        if not path.is_absolute():
+            path = list_path.parent / path
+        get = lambda i: fields[i] if len(fields) > i else None  # noqa: E731
+        clips.append(ClipSource(path=str(path), display_path=raw_path, speaker=get(1), lang=get(2),
+                                text=get(3), list_line=line, list_path=str(list_path), list_line_no=number))
+    return clips, problems
 
 
 def parse_list_file(list_path: Path) -> tuple[list[ClipSource], list[str]]:
@@ -55,26 +140,7 @@ def parse_list_file(list_path: Path) -> tuple[list[ClipSource], list[str]]:
     makes five fields, and the clip is still measured, with everything after the third ``|`` as its
     text), with the list and the line number. Relative paths are resolved against the list file's folder.
     """
-    clips, problems = [], []
-    try:
-        text = list_path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ParameterError(f"{list_path}: not UTF-8 text ({error})") from None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        fields = line.split("|", 3)
-        raw_path = fields[0].strip()
-        if not raw_path:
-            problems.append(f"{list_path}:{number}: no path in line")
-            continue
-        path = Path(raw_path)
-        if not path.is_absolute():
-            path = list_path.parent / path
-        get = lambda i: fields[i] if len(fields) > i else None  # noqa: E731
-        clips.append(ClipSource(path=str(path), display_path=raw_path, speaker=get(1), lang=get(2),
-                                text=get(3), list_line=line, list_path=str(list_path), list_line_no=number))
-    return clips, problems
+    return _parse_list(Path(list_path))
 
 
 def _first_folder(file: str, folder: Path) -> str | None:
@@ -125,45 +191,112 @@ def speaker_labels(clips: list[ClipSource], mode: str = "auto") -> list[str] | N
     return labels if len(set(labels)) >= 2 else None
 
 
-def discover(inputs: list[str | os.PathLike]) -> Discovery:
-    """Turn the user's inputs into clip records, in a stable order, without duplicates.
+def _real_key(path: str) -> str:
+    """What identifies a file for de-duplication: its real path; a path too long to resolve (or to name
+    any file) keys as itself, without the quadratic cost of resolving it."""
+    if path_too_long(path):
+        return path
+    return os.path.realpath(path)
+
+
+def check_inputs(inputs: list[str | os.PathLike]) -> None:
+    """Raise a usage error when there is no input or an input names no file or folder (a mistyped path
+    is not a clip that "could not be read": nothing is scanned). Touches only the inputs themselves.
+
+    Raises
+    ------
+    ParameterError
+        No input at all.
+    InputNotFoundError
+        With every input that does not exist (or whose path is too long to name anything).
+    """
+    if not inputs:
+        raise ParameterError("no input given: pass a folder, a .list file or audio files")
+    missing = []
+    for item in inputs:
+        text = os.fspath(item)
+        if path_too_long(text) or not os.path.lexists(text):
+            missing.append(str(text) if len(text) <= 200 else f"{text[:200]}… ({len(os.fsencode(text))} bytes)")
+    if missing:
+        raise InputNotFoundError(missing)
+
+
+def discover(inputs: list[str | os.PathLike], *, lang: str = "en") -> Discovery:
+    """Turn the user's inputs into clip records, in a stable order, each file once.
 
     Parameters
     ----------
     inputs : list of path-like
         Folders (searched recursively), ``.list`` files, or audio files. Single files are kept even
-        with an unknown extension: loading will say whether they decode.
+        with an unknown extension (or when they are not regular files): loading will say whether they
+        decode. A ``.list`` entry whose file is missing becomes a clip too (loading reports it).
+    lang : str
+        Language of the problems reported (``"en"`` or ``"zh"``).
 
     Returns
     -------
     Discovery
+
+    Raises
+    ------
+    ParameterError
+        No input, or a ``.list`` that is not UTF-8.
+    InputNotFoundError
+        An input that names no file or folder (nothing is scanned then).
     """
-    if not inputs:
-        raise ParameterError("no input given: pass a folder, a .list file or audio files")
+    check_inputs(inputs)
     result = Discovery()
-    seen: set[str] = set()
+    first_seen: dict[str, ClipSource] = {}
     for item in inputs:
         path = Path(item)
         if path.is_dir():
             # With several inputs, keep the folder in the shown path so names cannot collide.
-            batch = _walk_folder(path, prefix=str(item) if len(inputs) > 1 else None)
-            if not batch:
-                result.problems.append(f"{item}: no audio files found")
+            walked = _walk_folder(path, str(item) if len(inputs) > 1 else None, result.problems, lang)
+            if not walked:
+                result.problems.append(notice_text("no_audio", lang, path=item))
+            batch = [clip for clip, _ in walked]
+            keys = [real for _, real in walked]
             for clip in batch:
                 clip.folder_speaker = _first_folder(clip.path, path)
         elif path.suffix.lower() in LIST_EXTENSIONS and path.is_file():
-            batch, problems = parse_list_file(path)
+            batch, problems = _parse_list(path, lang)
             result.problems.extend(problems)
             result.from_list = True
-        elif path.exists() or path.is_symlink():
-            batch = [ClipSource(path=str(path), display_path=str(item))]
+            keys = [_real_key(clip.path) for clip in batch]
         else:
-            # A path that does not exist still becomes a clip, so the report says so.
+            # A single file, or something that is not a regular file: loading says what it is.
             batch = [ClipSource(path=str(path), display_path=str(item))]
-        for clip in batch:
-            key = os.path.realpath(clip.path)
-            if key in seen:
+            keys = [_real_key(str(path))]
+        for clip, key in zip(batch, keys):
+            first = first_seen.get(key)
+            if first is None:
+                first_seen[key] = clip
+                result.clips.append(clip)
                 continue
-            seen.add(key)
-            result.clips.append(clip)
+            result.duplicates["count"] += 1
+            if len(result.duplicates["examples"]) < DUPLICATE_EXAMPLES:
+                differs = any(getattr(clip, k) != getattr(first, k) for k in ("speaker", "lang", "text"))
+                result.duplicates["examples"].append({
+                    "path": clip.display_path, "line": clip.list_line_no,
+                    "same_as": first.display_path, "same_as_line": first.list_line_no, "differs": differs})
     return result
+
+
+def duplicates_notice(duplicates: dict, lang: str) -> Optional[str]:
+    """The one-line notice about skipped duplicates, or None when there were none."""
+    count = int(duplicates.get("count") or 0)
+    if not count:
+        return None
+
+    def where(path, line):
+        if not line:
+            return str(path)
+        return f"{path} (line {line})" if lang != "zh" else f"{path}（第 {line} 行）"
+
+    examples = [notice_text("duplicate_example", lang, path=where(e["path"], e.get("line")),
+                            first=where(e["same_as"], e.get("same_as_line")))
+                for e in duplicates.get("examples", [])[:3]]
+    tail = (": " if lang == "en" else "：") + ("; " if lang == "en" else "；").join(examples) if examples else ""
+    if examples and count > len(examples):
+        tail += " …"
+    return notice_text("duplicates", lang, n=f"{count:,}", examples=tail)

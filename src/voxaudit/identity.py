@@ -224,7 +224,7 @@ class IdentityStage:
                                              allow_download=opts.allow_download,
                                              verify=not getattr(opts, "unverified_weights", False))
         if message:
-            self.tell(message)
+            self.tell(self._localised(message))
         self.inference = EmbeddingInference(self.encoder, batch_size=opts.batch_size, half=opts.half)
         self._open_profile_and_cache()
 
@@ -245,6 +245,17 @@ class IdentityStage:
             from .cache import EmbeddingCache
 
             self.cache = EmbeddingCache(opts.cache_path, notice=self.tell)
+
+    def _localised(self, message: str) -> str:
+        """The encoder's notice in the scan's language: the fallback to GE2E has its own text (the
+        reason the ECAPA-TDNN weights were not used stays as the loader gave it: paths, errors)."""
+        from .messages import notice_text
+
+        if self.options.lang == "en" or self.encoder is None or self.encoder.name != "ge2e" \
+                or self.options.encoder == "ge2e":
+            return message
+        detail = message.split("; using ge2e")[0]
+        return notice_text("encoder_fallback", self.options.lang, detail=detail)
 
     def _key(self, sha: str) -> tuple[str, str, str]:
         return (sha, self.encoder.name, self.encoder.weights_sha256)

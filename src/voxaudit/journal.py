@@ -62,10 +62,15 @@ def code_fingerprint(config, lang: str) -> str:
 
 
 def file_key(path: str, source: Optional[ClipSource] = None) -> Optional[str]:
-    """``realpath|size|mtime_ns`` of a file, or None when it cannot be stat'ed.
+    """``realpath|size|mtime_ns`` of a file, or None when it cannot be stat'ed (or its path is too long
+    to name a file: such a path is not resolved, see :mod:`voxaudit.paths`).
 
     With ``source``, a digest of its list line, language and text is appended: the transcript checks
     judge those, so an edited line is measured again."""
+    from .paths import path_too_long
+
+    if path_too_long(path):
+        return None
     try:
         real = os.path.realpath(path)
         st = os.stat(real)

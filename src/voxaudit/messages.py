@@ -58,6 +58,9 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "speaker_mismatch": ("voice does not match the set: {reason}",
                              "check that this take is the same speaker, microphone and distance; drop it or "
                              "re-record it"),
+        "corrupt_samples": ("{value:.0f} sample(s) are not finite numbers (measured as 0 here)",
+                            "the float data is corrupt (NaN or infinite values): export the clip again from "
+                            "the original recording; one such sample makes the training loss NaN"),
         "speaker_mislabel": ("filed under '{speaker}' but sounds like '{likely_speaker}': similarity "
                              "{likely_similarity:.2f} to {likely_speaker}, {value:.2f} to {speaker}",
                              "move this line to speaker '{likely_speaker}' in the list, or drop it",
@@ -124,6 +127,8 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
                      "音频会让模型学到金属感、空洞的伪影和死寂的停顿"),
         "speaker_mismatch": ("音色与整体不一致：{reason}",
                              "确认这条是同一说话人、同一麦克风和距离；删除或重录"),
+        "corrupt_samples": ("{value:.0f} 个采样点不是有限数值（此处按 0 测量）",
+                            "浮点数据已损坏（NaN 或无穷大）：请从原始录音重新导出；一个这样的采样点就会让训练损失变成 NaN"),
         "speaker_mislabel": ("标注为“{speaker}”，但听起来像“{likely_speaker}”：与 {likely_speaker} 的相似度 "
                              "{likely_similarity:.2f}，与 {speaker} 的相似度 {value:.2f}",
                              "把这一行移到说话人“{likely_speaker}”名下，或删除",
@@ -147,6 +152,140 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# Why a clip is ``unreadable`` (``AudioError.cause``), each with its own message and hint. The message
+# fields come from ``AudioError.info`` (``{target}`` of a broken link, ``{kind}`` of a file that is not
+# a regular file, ``{bytes}``/``{limit}`` of a path too long, ``{error}`` from the decoder or the system).
+UNREADABLE_CAUSES: dict[str, dict[str, tuple[str, str]]] = {
+    "en": {
+        "not_found": ("file not found",
+                      "check the path: a .list path is read relative to the .list file's folder unless it is "
+                      "absolute; the file may have been moved, renamed or deleted"),
+        "broken_symlink": ("cannot read the file: symbolic link to a missing file ({target})",
+                           "the link's target was moved or deleted: fix or remove the link"),
+        "symlink_loop": ("cannot read the file: symbolic link loop (the link leads back to itself)",
+                         "replace the link with the audio file, or point it at the file"),
+        "path_too_long": ("cannot read the file: path or file name too long ({bytes} bytes, the limit is {limit})",
+                          "no file can have such a path: check the .list line (a missing '|' can join the "
+                          "text to the path) or shorten the folder names"),
+        "is_folder": ("cannot read the file: is a folder, not a file",
+                      "pass the folder itself to scan the audio in it"),
+        "not_regular": ("cannot read the file: not a regular file but {kind_text}",
+                        "point voxaudit at audio files: a pipe, device or socket is not read (it could block "
+                        "or never end); save the audio to a file first"),
+        "permission": ("cannot read the file: permission denied",
+                       "make the file (and its folders) readable for your user, or copy it somewhere readable"),
+        "empty": ("cannot read the file: file is empty (0 bytes)",
+                  "the export or copy did not finish: export or copy the clip again"),
+        "no_samples": ("cannot read the file: file holds no audio samples",
+                       "the file has a header but no audio: export the clip again"),
+        "decode": ("cannot read the file: cannot decode audio: {error}",
+                   "re-export the clip as 16- or 24-bit WAV; check that the file is complete"),
+        "worker": ("cannot read the file: the process reading it failed: {error}",
+                   "the process reading this clip stopped (often out of memory): check the file, or scan it "
+                   "with fewer --jobs"),
+        "os_error": ("cannot read the file: {error}",
+                     "check that the disk or network share holding the file is available"),
+    },
+    "zh": {
+        "not_found": ("找不到文件",
+                      "请检查路径：.list 中的相对路径以 .list 文件所在的文件夹为起点；文件可能已被移动、改名或删除"),
+        "broken_symlink": ("无法读取文件：符号链接指向的文件不存在（{target}）",
+                           "链接的目标已被移动或删除：请修正或删除该链接"),
+        "symlink_loop": ("无法读取文件：符号链接循环（链接最终指回自己）",
+                         "请用音频文件本身替换该链接，或让链接指向音频文件"),
+        "path_too_long": ("无法读取文件：路径或文件名过长（{bytes} 字节，上限 {limit}）",
+                          "不存在这样长的路径：请检查 .list 的这一行（漏写“|”会把文本接到路径上），或缩短文件夹名"),
+        "is_folder": ("无法读取文件：这是文件夹，不是文件", "直接把该文件夹作为输入即可扫描其中的音频"),
+        "not_regular": ("无法读取文件：不是普通文件，而是{kind_text}",
+                        "请指向音频文件：管道、设备或套接字不会被读取（可能阻塞或永不结束）；请先把音频保存为文件"),
+        "permission": ("无法读取文件：没有读取权限",
+                       "请让当前用户能读取该文件及其所在文件夹，或把文件复制到可读的位置"),
+        "empty": ("无法读取文件：文件为空（0 字节）", "导出或复制没有完成：请重新导出或复制该音频"),
+        "no_samples": ("无法读取文件：文件中没有音频采样", "文件只有文件头、没有音频：请重新导出"),
+        "decode": ("无法读取文件：无法解码音频：{error}", "请重新导出为 16 或 24 位 WAV，并检查文件是否完整"),
+        "worker": ("无法读取文件：读取进程失败：{error}",
+                   "读取这条音频的进程中止了（常见原因是内存不足）：请检查文件，或用更少的 --jobs 扫描"),
+        "os_error": ("无法读取文件：{error}", "请检查存放该文件的磁盘或网络共享是否可用"),
+    },
+}
+
+# What a path that is not a regular file leads to (``{kind_text}`` above, from ``info["kind"]``).
+FILE_KINDS: dict[str, dict[str, str]] = {
+    "en": {"fifo": "a named pipe (FIFO)", "char_device": "a character device", "block_device": "a block device",
+           "socket": "a socket", "other": "a special file"},
+    "zh": {"fifo": "命名管道（FIFO）", "char_device": "字符设备", "block_device": "块设备", "socket": "套接字",
+           "other": "特殊文件"},
+}
+
+# One-line notices printed while a scan runs (and kept in the report); ``{...}`` are filled by the caller.
+NOTICES: dict[str, dict[str, str]] = {
+    "en": {
+        "note": "note",
+        "error": "error",
+        "encoder_fallback": "{detail}; using ge2e (to add them: models/README.md)",
+        "duplicates": "{n} input line(s) or file(s) name a file already listed and were skipped (each file is "
+                      "scanned once){examples}",
+        "duplicate_example": "{path} = {first}",
+        "set_condition": "all {n} clips: {message} -- {hint} (said once for the set; not counted as flagged)",
+        "input_missing": "no such file or folder: {paths}",
+        "no_audio": "{path}: no audio files found",
+        "no_path": "{where}: no path in line",
+        "folder_unreadable": "{path}: cannot list folder ({error})",
+        "out_locked": "another voxaudit scan is writing to {out} ({holder}); wait for it to finish, or choose "
+                      "another --out",
+    },
+    "zh": {
+        "note": "提示",
+        "error": "错误",
+        "encoder_fallback": "ECAPA-TDNN 权重不可用（{detail}），改用 ge2e 声纹模型（添加权重的方法见 models/README.md）",
+        "duplicates": "{n} 行输入或文件指向已列出的文件，已跳过（每个文件只扫描一次）{examples}",
+        "duplicate_example": "{path} = {first}",
+        "set_condition": "全部 {n} 条音频：{message}——{hint}（对整个数据集只提示一次，不计入“有问题”）",
+        "input_missing": "找不到文件或文件夹：{paths}",
+        "no_audio": "{path}：没有找到音频文件",
+        "no_path": "{where}：这一行没有路径",
+        "folder_unreadable": "{path}：无法列出文件夹内容（{error}）",
+        "out_locked": "另一个 voxaudit 扫描正在写入 {out}（{holder}）；请等它结束，或换一个 --out",
+    },
+}
+
+
+# Notes made while loading a clip (see audio.LoadedAudio), in the report's language.
+LOAD_NOTES: dict[str, dict[str, str]] = {
+    "en": {
+        "nonfinite": "{percent:.2f}% of the samples were NaN or infinite and were replaced by 0",
+        "dead": "channel(s) {dead} of {channels} are silent or dead; measured on the live channel(s)",
+        "unbalanced": "channels are unbalanced by {db:.1f} dB",
+    },
+    "zh": {
+        "nonfinite": "{percent:.2f}% 的采样点是 NaN 或无穷大，已替换为 0",
+        "dead": "{channels} 个声道中的第 {dead} 声道无声或失效，只用有效声道测量",
+        "unbalanced": "各声道电平相差 {db:.1f} dB（不平衡）",
+    },
+}
+
+
+def load_notes(lang: str, *, nonfinite_percent: float = 0.0, dead: list | None = None, channels: int = 1,
+               unbalance_db: float | None = None) -> list[str]:
+    """The loading notes of one clip in ``lang``: non-finite samples replaced, dead channels left out of
+    the downmix, unbalanced channels."""
+    table = LOAD_NOTES.get(lang, LOAD_NOTES["en"])
+    notes = []
+    if nonfinite_percent:
+        notes.append(table["nonfinite"].format(percent=nonfinite_percent))
+    if dead:
+        notes.append(table["dead"].format(dead=list(dead), channels=channels))
+    if unbalance_db is not None:
+        notes.append(table["unbalanced"].format(db=unbalance_db))
+    return notes
+
+
+def notice_text(key: str, lang: str, **fields) -> str:
+    """A notice in ``lang`` (English where ``lang`` has no text for it)."""
+    table = NOTICES.get(lang, NOTICES["en"])
+    return table.get(key, NOTICES["en"][key]).format(**fields)
+
+
 SUMMARY_STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "title": "voxaudit scan",
@@ -163,6 +302,7 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "code": "finding", "count": "clips", "hint": "what to change",
         "written": "written: {paths}",
         "encoder": "speaker encoder: {name}",
+        "scanning": "scanning",
         "calibration_na": "the {encoder} identity calibration does not apply: these weights are not the published "
                           "model (sha256 {sha}…, --unverified-weights); read the voice verdict as relative to "
                           "this set",
@@ -194,6 +334,7 @@ SUMMARY_STRINGS: dict[str, dict[str, str]] = {
         "code": "问题", "count": "音频条数", "hint": "改进建议",
         "written": "已写出：{paths}",
         "encoder": "说话人编码器：{name}",
+        "scanning": "扫描中",
         "calibration_na": "{encoder} 的音色校准不适用：这些权重不是官方发布的模型（sha256 {sha}…，"
                           "--unverified-weights）；音色判断只相对于本批音频",
         "voice_typical": "  音色 {voice} 的典型音频：{path}",
@@ -263,6 +404,18 @@ def render(code: str, lang: str, **fields) -> tuple[str, str]:
     code's general hint, the entry's third element, is used instead."""
     table = MESSAGES.get(lang, MESSAGES["en"])
     template, hint, *general = table.get(code) or MESSAGES["en"].get(code) or ("{code}", "")
+    cause = fields.get("cause")
+    if code == "unreadable" and cause:
+        causes = UNREADABLE_CAUSES.get(lang, UNREADABLE_CAUSES["en"])
+        found = causes.get(cause) or UNREADABLE_CAUSES["en"].get(cause)
+        if found is not None:
+            kinds = FILE_KINDS.get(lang, FILE_KINDS["en"])
+            known = {k: v for k, v in fields.items() if v is not None}
+            known["kind_text"] = kinds.get(str(fields.get("kind")), kinds["other"])
+            try:
+                return found[0].format_map(known), found[1]
+            except (KeyError, ValueError, TypeError, IndexError):  # a field missing: say what the loader said
+                return template.format_map(_Default({**known, "code": code})), found[1]
     values = _Default({k: v for k, v in fields.items() if v is not None})
     values.setdefault("code", code)
     try:
@@ -277,8 +430,9 @@ def render(code: str, lang: str, **fields) -> tuple[str, str]:
         return f"{code}: {fields.get('value')}", hint
 
 
-def text(key: str, lang: str, **fields) -> str:
-    """A terminal-summary string in ``lang``."""
+def text(key: str, lang: str, /, **fields) -> str:
+    """A terminal-summary string in ``lang`` (positional: a template may have a ``{lang}`` field of its
+    own, the speech language in ``rate``)."""
     table = SUMMARY_STRINGS.get(lang, SUMMARY_STRINGS["en"])
     return table.get(key, SUMMARY_STRINGS["en"][key]).format(**fields)
 

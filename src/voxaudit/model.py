@@ -33,7 +33,9 @@ class ClipSource:
 
 @dataclass
 class Finding:
-    """A judged problem on one clip. ``value``/``threshold`` are in the unit of ``metric``."""
+    """A judged problem on one clip. ``value``/``threshold`` are in the unit of ``metric``; ``cause``
+    says why an ``unreadable`` clip could not be read (``not_found``, ``not_regular`` ...); ``scope`` is
+    ``"set"`` for a condition every clip of the set shares (see ``pipeline.set_conditions``)."""
 
     code: str
     severity: str
@@ -42,6 +44,8 @@ class Finding:
     metric: Optional[str] = None
     value: Optional[float] = None
     threshold: Optional[float] = None
+    cause: Optional[str] = None
+    scope: Optional[str] = None
     # Facts particular to a finding code (``speaker_mislabel``: ``likely_speaker`` and both
     # similarities), written beside the fields above in report.json.
     extra: Optional[dict[str, Any]] = None

@@ -95,7 +95,9 @@ class ScanResult:
 # ---------------------------------------------------------------------------------------------------
 # Per-clip work (runs in worker processes).
 
-def _round_metrics(metrics: dict) -> dict:
+def _round_metrics(metrics: dict, *, keep_infinite: bool = False) -> dict:
+    """JSON-ready metrics: numpy scalars to Python, floats to 6 decimals, NaN to None, and +-inf to None
+    unless ``keep_infinite`` (judging needs them: digital silence reads -inf dBFS)."""
     out = {}
     for key, value in metrics.items():
         if isinstance(value, (bool, np.bool_)):
@@ -104,10 +106,29 @@ def _round_metrics(metrics: dict) -> dict:
             out[key] = int(value)
         elif isinstance(value, (float, np.floating)):
             value = float(value)
-            out[key] = round(value, 6) if np.isfinite(value) else None
+            if np.isfinite(value):
+                out[key] = round(value, 6)
+            else:
+                out[key] = value if keep_infinite and not np.isnan(value) else None
         else:
             out[key] = value
     return out
+
+
+def _load_error_result(result: ClipResult, error: AudioError, lang: str) -> ClipResult:
+    """The clip's finding when it could not be loaded: ``unreadable`` (with its cause), ``too_short`` or
+    ``too_long`` (with the duration from the header and the limit it was measured against)."""
+    if error.code in ("too_long", "too_short") and error.duration_s is not None:
+        if error.code == "too_long":  # a long clip's minutes count in the totals; a 50 ms one's do not
+            result.metrics = {"duration_s": round(error.duration_s, 4)}
+        result.findings = [make_finding(error.code, "error", lang=lang, metric="duration_s",
+                                        value=error.duration_s, threshold=error.limit_s)]
+    else:
+        info = {k: v for k, v in error.info.items() if k not in ("value", "threshold", "metric")}
+        result.findings = [make_finding(error.code, "error", lang=lang, detail=str(error), value=None,
+                                        cause=error.cause, **info)]
+    result.quality = 0.0
+    return result
 
 
 def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool,
@@ -132,21 +153,14 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
         audio = load_audio(source.path)
         result.content_sha256 = content_sha256(source.path)
     except AudioError as error:
-        if error.code == "too_long":
-            from .audio import MAX_DURATION_S
-
-            result.metrics = {"duration_s": round(error.duration_s, 4)}
-            result.findings = [make_finding("too_long", "error", lang=lang, metric="duration_s",
-                                            value=error.duration_s, threshold=MAX_DURATION_S)]
-        else:
-            result.findings = [make_finding(error.code, "error", lang=lang, detail=str(error), value=None)]
-            if error.code == "too_short":
-                result.findings[0].message = f"{result.findings[0].message.split(':')[0]}: {error}"
-        result.quality = 0.0
+        _load_error_result(result, error, lang)
         _add_text_findings(result, config, lang)
         return result, None
     except (OSError, MemoryError, ValueError, RuntimeError) as error:  # belt and braces: never stop the run
-        result.findings = [make_finding("unreadable", "error", lang=lang, detail=f"{type(error).__name__}: {error}")]
+        cause = "worker" if isinstance(error, MemoryError) else "os_error"
+        result.findings = [make_finding("unreadable", "error", lang=lang, cause=cause,
+                                        detail=f"{type(error).__name__}: {error}",
+                                        error=f"{type(error).__name__}: {error}")]
         _add_text_findings(result, config, lang)
         return result, None
 
@@ -154,6 +168,7 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
                "channels": audio.channels}
     if audio.subtype:
         metrics["sample_format"] = audio.subtype
+    metrics["nonfinite_samples"] = int(audio.nonfinite_samples)
     activity = speech_activity(audio.samples, sample_rate=audio.sample_rate)
     metrics.update(measure_signal(audio.samples, sample_rate=audio.sample_rate, activity=activity))
     context = None
@@ -161,8 +176,13 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
         text_metrics, context = measure_clip_text(source, speech_runs_s=activity.speech_segments_s(), ui_lang=lang)
         metrics.update(text_metrics)
     result.metrics = _round_metrics(metrics)
-    result.notes = list(audio.notes)
-    result.findings = judge_metrics(result.metrics, config, lang=lang, context=context)
+    from .messages import load_notes
+
+    result.notes = load_notes(lang, nonfinite_percent=100.0 * audio.nonfinite_samples / max(
+        1, audio.samples.size * audio.channels), dead=audio.dead_channels, channels=audio.channels,
+        unbalance_db=audio.unbalance_db)
+    # Judged with -inf kept (the level of digital silence), which JSON stores as null.
+    result.findings = judge_metrics(_round_metrics(metrics, keep_infinite=True), config, lang=lang, context=context)
     result.quality = quality_score(result.findings, config)
 
     return result, (_to_encoder_rate(audio) if want_audio else None)
@@ -248,8 +268,9 @@ def iter_processed(sources: list[ClipSource], *, config: Config, lang: str, want
                     result, wav = future.result()
                 except Exception as error:  # a worker died (e.g. out of memory): that clip only
                     result = ClipResult(source=sources[index])
-                    result.findings = [make_finding("unreadable", "error", lang=lang,
-                                                    detail=f"worker failed: {type(error).__name__}: {error}")]
+                    result.findings = [make_finding("unreadable", "error", lang=lang, cause="worker",
+                                                    detail=f"worker failed: {type(error).__name__}: {error}",
+                                                    error=f"{type(error).__name__}: {error}")]
                     wav = None
                 yield index, result, wav
 
@@ -271,10 +292,15 @@ def summarise_clips(clips: list[ClipResult], lang: str) -> dict:
         if worst:
             by_severity[worst] += 1
     by_code: dict[str, dict] = {}
+    # An unreadable clip's hint fits its cause (not found, a pipe, ...): the summary gives the causes' hints.
+    hints: dict[str, int] = {}
     for clip in clips:
         for code in sorted({f.code for f in clip.findings}):
             entry = by_code.setdefault(code, {"clips": 0, "minutes": 0.0, "severity": "info",
                                               "hint": render(code, lang)[1]})
+            if code == "unreadable":
+                for hint in {f.hint for f in clip.findings if f.code == code and f.hint}:
+                    hints[hint] = hints.get(hint, 0) + 1
             entry["clips"] += 1
             entry["minutes"] += clip.metrics.get("duration_s", 0.0) / 60.0
             worst = max((f.severity for f in clip.findings if f.code == code), key=SEVERITY_RANK.__getitem__)
@@ -282,6 +308,8 @@ def summarise_clips(clips: list[ClipResult], lang: str) -> dict:
                 entry["severity"] = worst
     for entry in by_code.values():
         entry["minutes"] = round(entry["minutes"], 3)
+    if hints and "unreadable" in by_code:
+        by_code["unreadable"]["hint"] = " / ".join(h for h, _ in sorted(hints.items(), key=lambda kv: -kv[1])[:3])
     by_code = dict(sorted(by_code.items(), key=lambda kv: (-SEVERITY_RANK[kv[1]["severity"]], -kv[1]["clips"])))
     return {
         "n_clips": len(clips),
@@ -325,7 +353,7 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
         from .engine.ray import import_ray
 
         import_ray()  # a missing extra is a usage error before any work
-    discovery = discover(inputs)
+    discovery = discover(inputs, lang=options.lang)
     sources = discovery.clips
     labels = speaker_labels(sources, options.speakers)
     if labels is not None:
@@ -354,6 +382,11 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     for problem in discovery.problems:
         if notice:
             notice(problem)
+    from .discover import duplicates_notice
+
+    skipped = duplicates_notice(discovery.duplicates, options.lang)
+    if skipped:
+        tell(skipped)
 
     results: list[Optional[ClipResult]] = [None] * len(sources)
     embeddings: dict[int, np.ndarray] = {}
@@ -413,11 +446,13 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     matrix, analysis, identity_summary = None, None, {}
     if identity is not None:
         matrix, analysis, identity_summary = identity.analyse(clips, embeddings, labels)
+    from .conditions import apply_set_conditions
     from .text import judge_set_text
 
     text_summary = judge_set_text(clips, options.config, ui_lang=options.lang)
+    set_conditions = apply_set_conditions(clips, options.config, options.lang)
     summary = {**summarise_clips(clips, options.lang), "measurements_reused": len(known), **identity_summary,
-               **text_summary}
+               **text_summary, "set_conditions": set_conditions, "duplicates": discovery.duplicates}
     from .select import choose_reference
 
     if labels is None:

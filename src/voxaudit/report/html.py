@@ -399,11 +399,33 @@ def _header(report: dict, summary: dict, tool: dict, S: dict, has_identity: bool
     return (
         f'<header class="top">\n<div class="brand">{_esc(S["title"])}</div>\n'
         f'<h1 id="verdict" class="verdict {level}">{_esc(verdict)}</h1>\n'
+        f'{_set_notes(summary, S["html_lang"])}'
         f'<p class="notes">{" ".join(_esc(n) for n in notes)}</p>\n'
         f'<p class="meta">{" · ".join(_esc(m) for m in meta)}</p>\n'
         # Shown by the page's script when a player cannot load its clip (report moved without the audio).
         f'<p id="audio-banner" class="note" role="alert" hidden>{_esc(S["audio_unreachable_banner"])}</p>\n</header>'
     )
+
+
+def _set_notes(summary: dict, html_lang: str) -> str:
+    """What the whole set shares (said once: ``summary.set_conditions``) and the inputs skipped as
+    duplicates, one note each."""
+    from ..discover import duplicates_notice
+    from ..messages import notice_text
+
+    lang = "zh" if html_lang.startswith("zh") else "en"
+    out = []
+    for condition in summary.get("set_conditions") or []:
+        if not isinstance(condition, dict):
+            continue
+        said = notice_text("set_condition", lang, n=condition.get("clips"), message=condition.get("message", ""),
+                           hint=condition.get("hint", ""))
+        out.append(f'<p class="note set-condition" data-code="{_esc(condition.get("code"))}">{_esc(said)}</p>\n')
+    duplicates = summary.get("duplicates")
+    skipped = duplicates_notice(duplicates, lang) if isinstance(duplicates, dict) else None
+    if skipped:
+        out.append(f'<p class="note duplicates">{_esc(skipped)}</p>\n')
+    return "".join(out)
 
 
 def _player(href: Optional[str], S: dict, label: str, file: Optional[str] = None) -> str:

@@ -303,6 +303,8 @@ CODE_LABELS: dict[str, dict[str, str]] = {
         "long_pause": "Long pause", "low_snr": "Low SNR", "narrow_bandwidth": "Narrow bandwidth",
         "mains_hum": "Mains hum", "reverb": "Reverb", "plosive": "Plosive pops",
         "agc_pumping": "AGC pumping", "denoised": "Denoised", "speaker_mismatch": "Speaker mismatch",
+        "corrupt_samples": "Corrupt samples (NaN/Inf)",
+        "speaker_mislabel": "Filed under the wrong speaker", "speaker_not_in_profile": "Speaker not in the profile",
     },
     "zh": {
         "unreadable": "无法读取", "too_short": "过短", "too_long": "过长",
@@ -311,6 +313,8 @@ CODE_LABELS: dict[str, dict[str, str]] = {
         "long_pause": "停顿过长", "low_snr": "信噪比低（底噪大）", "narrow_bandwidth": "频带过窄",
         "mains_hum": "电流声", "reverb": "混响", "plosive": "喷麦",
         "agc_pumping": "自动增益起伏", "denoised": "降噪痕迹", "speaker_mismatch": "音色不一致",
+        "corrupt_samples": "采样数据损坏（NaN/无穷大）",
+        "speaker_mislabel": "说话人标错", "speaker_not_in_profile": "说话人不在声纹档案中",
     },
 }
 
@@ -318,6 +322,7 @@ CODE_LABELS: dict[str, dict[str, str]] = {
 METRIC_LABELS: dict[str, dict[str, str]] = {
     "en": {
         "duration_s": "Duration (s)", "sample_rate": "Sample rate (Hz)", "channels": "Channels",
+        "nonfinite_samples": "NaN or infinite samples",
         "sample_format": "Sample format", "peak_dbfs": "Peak (dBFS)", "rms_dbfs": "RMS level (dBFS)",
         "speech_rms_dbfs": "Speech RMS (dBFS)", "clipping_fraction": "Clipped samples (fraction)",
         "dc_offset": "DC offset", "silence_ratio": "Silence (fraction)",
@@ -334,6 +339,7 @@ METRIC_LABELS: dict[str, dict[str, str]] = {
     },
     "zh": {
         "duration_s": "时长（秒）", "sample_rate": "采样率（Hz）", "channels": "声道数",
+        "nonfinite_samples": "NaN 或无穷大的采样点数",
         "sample_format": "采样格式", "peak_dbfs": "峰值电平（dBFS）", "rms_dbfs": "平均电平 RMS（dBFS）",
         "speech_rms_dbfs": "人声段电平 RMS（dBFS）", "clipping_fraction": "削波采样占比",
         "dc_offset": "直流偏移", "silence_ratio": "静音占比",

@@ -377,10 +377,10 @@ class Session:
         # the 16 kHz audio serves the fingerprint and the encoder.
         source = ClipSource(str(path), name, text=(fields.get("text") or "").strip() or None, lang=self.list_lang)
         result, wav16k = process_clip(source, self.config, self.lang, True)
-        if not result.metrics or wav16k is None:
+        if "sample_rate" not in result.metrics or wav16k is None:  # not decoded (a too-long clip keeps its duration)
             finding = result.findings[0] if result.findings else None
             code = finding.code if finding else "unreadable"
-            status = 422 if code == "too_short" else 415
+            status = 422 if code in ("too_short", "too_long") else 415
             raise UploadError(status, code, finding.message if finding else "cannot decode the audio")
         heard = fingerprint(wav16k, duration_s=float(result.metrics["duration_s"]))
         if not in_place:

@@ -4,7 +4,8 @@ Every family lives in its own module and exposes one function
 
     measure_<family>(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity) -> dict
 
-returning plain numbers (float, int or None where a value cannot be measured) under names that carry
+returning plain numbers (float, int or None where a value cannot be measured; the level of exact
+digital silence is -inf dBFS, which the pipeline judges and then stores as null) under names that carry
 their unit. Detectors never print, never read files and never decide severity: ``findings.py`` does that
 against the thresholds table in ``voxaudit.config``.
 

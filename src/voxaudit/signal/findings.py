@@ -23,9 +23,12 @@ def _exceeds(value: float, level: Optional[float], direction: str) -> bool:
 
 
 def judge_rule(rule: Rule, metrics: dict) -> Optional[tuple[str, float, float]]:
-    """``(severity, value, threshold)`` when the rule fires on these metrics, else None."""
+    """``(severity, value, threshold)`` when the rule fires on these metrics, else None.
+
+    A value of -inf or +inf (the level of digital silence is -inf dBFS) lies beyond every level; a
+    missing or NaN value is not judged."""
     value = metrics.get(rule.metric)
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         return None
     compared = abs(value) if rule.absolute else value
     if _exceeds(compared, rule.error, rule.direction):
@@ -48,9 +51,11 @@ def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional
     if code == "denoised":
         fields.setdefault("evidence", denoise_evidence(lang, gate_drop_db=GATE_DROP_DB, **context))
     message, hint = render(code, lang, **fields)
+    cause = context.get("cause") if code == "unreadable" else None
+    # A non-finite value (-inf dBFS for digital silence) is in the message; JSON has no place for it.
     return Finding(code=code, severity=severity, message=message, hint=hint, metric=metric,
-                   value=None if value is None else round(float(value), 6),
-                   threshold=None if threshold is None else float(threshold))
+                   value=None if value is None or not math.isfinite(value) else round(float(value), 6),
+                   threshold=None if threshold is None else float(threshold), cause=cause)
 
 
 def judge_metrics(metrics: dict, config: Config, *, lang: str = "en", context: Optional[dict] = None,

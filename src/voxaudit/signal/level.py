@@ -17,9 +17,12 @@ PEAK_RTOL = 1e-5
 
 
 def _dbfs(mean_square: float) -> float | None:
-    """Mean square to dBFS (full-scale sine = -3 dB); None for zero or non-finite."""
-    if not np.isfinite(mean_square) or mean_square <= 0:
+    """Mean square to dBFS (full-scale sine = -3 dB); -inf for exact zero (digital silence), None for a
+    non-finite or negative input."""
+    if not np.isfinite(mean_square) or mean_square < 0:
         return None
+    if mean_square == 0:
+        return float("-inf")
     return float(10.0 * np.log10(mean_square))
 
 
@@ -92,10 +95,11 @@ def measure_level(samples: np.ndarray, *, sample_rate: int, activity: SpeechActi
     Returns
     -------
     dict
-        ``peak_dbfs`` : float or None
-            Largest absolute sample in dBFS (0 dB = 1.0); None for an all-zero clip.
-        ``rms_dbfs`` : float or None
-            RMS of the whole clip in dBFS (a full-scale sine reads -3.0); None for an all-zero clip.
+        ``peak_dbfs`` : float
+            Largest absolute sample in dBFS (0 dB = 1.0); -inf for an all-zero clip.
+        ``rms_dbfs`` : float
+            RMS of the whole clip in dBFS (a full-scale sine reads -3.0); -inf for an all-zero clip
+            (digital silence: below every level, so ``too_quiet`` judges it; stored as null in JSON).
         ``speech_rms_dbfs`` : float or None
             RMS over the speech frames only (DC removed), dBFS; None when no speech was found.
         ``clipping_fraction`` : float
@@ -144,7 +148,7 @@ def measure_level(samples: np.ndarray, *, sample_rate: int, activity: SpeechActi
             speech_rms = _dbfs(total / count) if count else None
 
     return {
-        "peak_dbfs": float(20.0 * np.log10(peak)) if peak > 0 else None,
+        "peak_dbfs": float(20.0 * np.log10(peak)) if peak > 0 else float("-inf"),
         "rms_dbfs": _dbfs(mean_square),
         "speech_rms_dbfs": speech_rms,
         "clipping_fraction": clipping_fraction(x),
