@@ -214,6 +214,7 @@ class IdentityStage:
         self.cache_hits = 0
         self.embedded = 0
         self._pending: list[tuple[tuple[str, str, str], np.ndarray]] = []
+        self._cache_was_empty = False
 
     # -- embed -------------------------------------------------------------------------------------
     def _load(self) -> None:
@@ -245,6 +246,7 @@ class IdentityStage:
             from .cache import EmbeddingCache
 
             self.cache = EmbeddingCache(opts.cache_path, notice=self.tell)
+            self._cache_was_empty = len(self.cache) == 0  # nothing to look up in a fresh cache
 
     def _localised(self, message: str) -> str:
         """The encoder's notice in the scan's language: the fallback to GE2E has its own text (the
@@ -262,7 +264,7 @@ class IdentityStage:
 
     def cached(self, sha: str) -> Optional[np.ndarray]:
         """The cached embedding of content ``sha`` with this encoder, or None."""
-        if self.cache is None:
+        if self.cache is None or self._cache_was_empty:
             return None
         hit = self.cache.get(self._key(sha))
         if hit is not None:

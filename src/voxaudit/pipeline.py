@@ -389,6 +389,7 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
         tell(skipped)
 
     results: list[Optional[ClipResult]] = [None] * len(sources)
+    engine_stats: dict = {"name": "local", "jobs": jobs}
     embeddings: dict[int, np.ndarray] = {}
     identity = None
     if options.identity and sources:
@@ -402,17 +403,17 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
 
         journal = MeasurementJournal(options.journal_path, notice=tell,
                                      fingerprint=code_fingerprint(options.config, options.lang))
-        for index, source in enumerate(sources):
+        for index, source in enumerate(sources) if len(journal) else ():  # a fresh journal knows nothing
             previous = journal.lookup(source)
             if previous is not None:
                 known[index] = previous
 
     done = 0
 
-    def record(index: int, result: ClipResult) -> None:
+    def record(index: int, result: ClipResult, reused: bool) -> None:
         nonlocal done
         results[index] = result
-        if journal is not None and result is not known.get(index):
+        if journal is not None and not reused:
             journal.record(result)
         done += 1
         if progress:
@@ -421,7 +422,7 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     def measured() -> Iterator[tuple[int, Optional[str], Optional[np.ndarray]]]:
         for index, result, wav in iter_processed(sources, config=options.config, lang=options.lang,
                                                  want_audio=identity is not None, jobs=jobs, known=known):
-            record(index, result)
+            record(index, result, result is known.get(index))
             if wav is not None and result.content_sha256:
                 yield index, result.content_sha256, wav
 
@@ -429,8 +430,12 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
         if options.engine == "ray":
             from .engine.ray import RayEngine
 
-            embeddings = RayEngine(options, tell).run(sources, config=options.config, lang=options.lang,
-                                                      known=known, identity=identity, record=record)
+            engine = RayEngine(options, tell)
+            try:
+                embeddings = engine.run(sources, config=options.config, lang=options.lang, known=known,
+                                        identity=identity, record=record)
+            finally:
+                engine_stats = engine.stats
         elif identity is not None:
             embeddings = identity.embed(measured())
         else:
@@ -452,7 +457,8 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     text_summary = judge_set_text(clips, options.config, ui_lang=options.lang)
     set_conditions = apply_set_conditions(clips, options.config, options.lang)
     summary = {**summarise_clips(clips, options.lang), "measurements_reused": len(known), **identity_summary,
-               **text_summary, "set_conditions": set_conditions, "duplicates": discovery.duplicates}
+               **text_summary, "set_conditions": set_conditions, "duplicates": discovery.duplicates,
+               "engine": engine_stats}
     from .select import choose_reference
 
     if labels is None:

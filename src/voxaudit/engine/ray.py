@@ -38,8 +38,8 @@ CPU_TASK_SHARE = 0.5
 # Clips per measuring task and per embedding call: enough that the driver's per-call cost (submit, wait,
 # get: about 2 ms) is spread thin (scripts/bench.py --parts ray measures the driver's CPU per clip), few
 # enough to spread a set over the cluster's workers. On GPU the embedding calls are batched by length.
-CLIPS_PER_TASK = 16
-CLIPS_PER_CALL_CPU = 16
+CLIPS_PER_TASK = 64
+CLIPS_PER_CALL_CPU = 32
 CLIPS_PER_CALL_GPU = 64
 # Calls in flight per actor (one running, one queued so the actor never waits on the driver).
 CALLS_PER_ACTOR = 2
@@ -97,11 +97,16 @@ def _measure(batch: list[tuple[ClipSource, Optional[ClipResult]]], config, lang:
 
     from ..pipeline import process_clip
 
+    from ..journal import journal_entry
+
     node = ray.util.get_node_ip_address()
     metas, wavs = [], []
     for source, known in batch:
         result, wav = process_clip(source, config, lang, want_audio, known)
-        metas.append((result, node))
+        reused = result is known
+        if not reused:  # the driver only stores it (a known clip is journalled already)
+            result.journal_entry = journal_entry(result)
+        metas.append((result, node, reused))
         wavs.append(wav)
     return (metas, *wavs)
 
@@ -151,6 +156,8 @@ class RayEngine:
         self.tell = tell
         self.started_here = False
         self.actors: list = []
+        # What the run used and cost (report.json summary.engine).
+        self.stats: dict = {"name": "ray"}
 
     # -- connection ------------------------------------------------------------------------------------
     def connect(self):
@@ -195,14 +202,22 @@ class RayEngine:
 
     # -- the run ---------------------------------------------------------------------------------------
     def run(self, sources: list[ClipSource], *, config, lang: str, known: dict[int, ClipResult],
-            identity, record: Callable[[int, ClipResult], None]) -> dict[int, np.ndarray]:
-        """Measure every clip (``record(index, result)`` as each finishes, in completion order) and, with
+            identity, record: Callable[[int, ClipResult, bool], None]) -> dict[int, np.ndarray]:
+        """Measure every clip (``record(index, result, reused)`` as each finishes, in completion order;
+        ``reused``: the journalled result was taken as it was) and, with
         an ``identity`` stage, embed the readable ones; return ``index -> embedding``.
         """
+        import time
+
         ray = self.connect()
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
         try:
             return self._run(ray, sources, config=config, lang=lang, known=known, identity=identity, record=record)
         finally:
+            # The driver's share of the per-clip work (CPU of this process while clips stream through,
+            # the connection and the encoder's loading included): what a GPU node could wait on.
+            self.stats.update(wall_s=round(time.perf_counter() - start_wall, 3),
+                              driver_cpu_s=round(time.process_time() - start_cpu, 3))
             self.close()
 
     def _run(self, ray, sources, *, config, lang, known, identity, record) -> dict[int, np.ndarray]:
@@ -215,6 +230,7 @@ class RayEngine:
         if gpu_share and gpu_share > gpus:
             raise ParameterError(f"--ray-gpus-per-actor {gpu_share:g} but the cluster has {gpus:g} GPU(s)")
         on_gpu = gpu_share > 0
+        self.stats.update(cpus=cpus, gpus=gpus, nodes=len([n for n in ray.nodes() if n.get("Alive")]))
         embeddings: dict[int, np.ndarray] = {}
         driver_node = ray.util.get_node_ip_address()
 
@@ -222,7 +238,7 @@ class RayEngine:
         todo = list(range(len(sources)))
         if not want_audio:
             for index in sorted(known):
-                record(index, known[index])
+                record(index, known[index], True)
             todo = [i for i in todo if i not in known]
 
         # The embedding actors, and the encoder they hold.
@@ -235,6 +251,7 @@ class RayEngine:
                     not getattr(opts, "unverified_weights", False), opts.batch_size, opts.half,
                     None if on_gpu else 1)
             self.actors = [actor_cls.remote(*args) for _ in range(n_actors)]
+            self.stats.update(actors=n_actors, gpus_per_actor=gpu_share)
             try:
                 info: EncoderInfo = ray.get(self.actors[0].info.remote())
             except ray.exceptions.RayActorError as error:
@@ -276,12 +293,12 @@ class RayEngine:
                 calls[a] += 1
 
         def measured(ref, metas) -> None:
-            for (index, wav), (result, node) in zip(pending_measure.pop(ref), metas):
+            for (index, wav), (result, node, reused) in zip(pending_measure.pop(ref), metas):
                 if node and node != driver_node and not result.readable and os.path.exists(sources[index].path):
                     missing_on[node] = missing_on.get(node, 0) + 1
                     result.notes.append(f"node {node} could not read this file, which exists on the "
                                         f"machine that started the scan")
-                record(index, result)
+                record(index, result, reused)
                 if want_audio and result.content_sha256 and result.readable:
                     hit = identity.cached(result.content_sha256)
                     if hit is not None:
@@ -298,7 +315,7 @@ class RayEngine:
                 result = ClipResult(source=sources[index])
                 result.findings = [make_finding("unreadable", "error", lang=lang,
                                                 detail=f"the Ray worker failed: {type(error).__name__}")]
-                metas.append((result, None))
+                metas.append((result, None, False))
             measured(ref, metas)
 
         while next_todo < len(todo) or pending_measure or pending_embed or queue:
