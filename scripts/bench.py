@@ -15,6 +15,11 @@ Parts (``--parts``, default all):
 * ``host`` (not in the default parts): the scan with an encoder that costs nothing, at 1x and
   ``--scale`` x: the main process's CPU per clip and the workers' CPU per second of audio, i.e. the
   ceiling the host side puts on a GPU scan.
+* ``ray`` (not in the default parts): the Ray engine (a local Ray instance with this machine's CPUs) and the
+  local engine on the same ``--ray-hours`` of audio (copies of the ``--scan-minutes`` set, each distinct),
+  one after the other: wall time ratio (target <= 1.15) and peak memory of each; and, with an encoder that
+  costs nothing at 1x and ``--scale`` x, the driver's CPU per clip, with Ray's own polling while it waits
+  (measured idle in the same run) said apart (target <= 0.3 ms a clip).
 * ``scan``: end-to-end ``voxaudit scan`` as a subprocess at 1x and ``--scale`` x the set, x real time,
   wall time for one hour of audio (extrapolated), CPU time of the process tree, and peak memory of
   the whole process tree (sampled from /proc every 0.1 s) plus the largest single process (its
@@ -452,6 +457,106 @@ def bench_host(args) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+_RAY_HOST_DRIVER = """\
+import json, sys, time
+import ray
+
+def free_encoder():  # run in every Ray worker too (worker_process_setup_hook)
+    import torch
+    import voxaudit.speaker as sp
+    import voxaudit.speaker.weights as weights
+    from voxaudit.speaker.base import SpeakerEncoder
+
+    class FreeEncoder(SpeakerEncoder):  # costs nothing: what is left is the host side of a scan
+        name, dim, weights_sha256 = "ecapa", 192, "0" * 64
+        def __init__(self):
+            self.device = torch.device("cpu")
+        def embed(self, waveforms, lengths):
+            return torch.nn.functional.normalize(torch.ones(waveforms.shape[0], self.dim), dim=1)
+        def to(self, device):
+            return self
+    sp.load_encoder = weights.load_encoder = lambda *args, **kwargs: (FreeEncoder(), None)
+
+free_encoder()
+from voxaudit.pipeline import ScanOptions, scan
+folder, out, jobs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False,
+         runtime_env={"worker_process_setup_hook": free_encoder, "env_vars": {"HF_HUB_OFFLINE": "1"}})
+# Ray's own cost on the driver while it waits for work (its threads poll), measured in this run.
+sleeper = ray.remote(lambda: time.sleep(3.0))
+c0, t0 = time.process_time(), time.perf_counter()
+ref = sleeper.remote()
+while not ray.wait([ref], num_returns=1, timeout=1.0)[0]:
+    pass
+idle_rate = (time.process_time() - c0) / (time.perf_counter() - t0)
+options = ScanOptions(encoder="ecapa", jobs=jobs, html=False, engine="ray",
+                      cache_path=out + "/cache.sqlite", journal_path=out + "/journal.sqlite")
+result = scan([folder], options)
+print(json.dumps({"clips": len(result.clips), "idle_cpu_per_s": idle_rate, **result.summary["engine"]}))
+"""
+
+
+def bench_ray(args) -> None:
+    """The Ray engine against the local engine on the same set, in one run, and the driver's CPU per clip."""
+    import json
+
+    from voxaudit.speaker.inference import usable_cores
+
+    jobs = usable_cores()
+    rows = pick_rows(manifest(args.speech), args.scan_minutes)
+    tmp = Path(tempfile.mkdtemp(prefix="voxaudit-bench-ray-"))
+    try:
+        # 1. The driver's share per clip, with an encoder that costs nothing (1x and Nx: start-up drops out).
+        print(f"\nRay engine, driver side with an encoder that costs nothing ({jobs} CPUs, local Ray instance)")
+        got = {}
+        for scale in (1, args.scale):
+            folder = tmp / f"host{scale}x"
+            _copy_set(args.speech, rows, folder, scale)
+            (tmp / f"hout{scale}").mkdir()
+            done = subprocess.run([sys.executable, "-c", _RAY_HOST_DRIVER, str(folder), str(tmp / f"hout{scale}"),
+                                   str(jobs)], capture_output=True, text=True,
+                                  env=dict(os.environ, HF_HUB_OFFLINE="1", RAY_USAGE_STATS_ENABLED="0"))
+            if done.returncode != 0:
+                raise SystemExit(f"ray host scan failed: {done.stderr[-2000:]}")
+            got[scale] = json.loads(done.stdout.strip().splitlines()[-1])
+            shutil.rmtree(folder, ignore_errors=True)
+        r1, rn = got[1], got[args.scale]
+        clips = rn["clips"] - r1["clips"]
+        cpu = rn["driver_cpu_s"] - r1["driver_cpu_s"]
+        wall = rn["wall_s"] - r1["wall_s"]
+        idle = rn["idle_cpu_per_s"]
+        print(f"  driver CPU while clips stream: {cpu * 1e3 / clips:.2f} ms per clip ({clips} clips over "
+              f"{wall:.1f} s); of it, Ray's own polling while it waits, {idle * 1e3:.0f} ms per second of wall "
+              f"time (measured idle in the same run): the driver's work per clip is "
+              f"{max(0.0, cpu - idle * wall) * 1e3 / clips:.2f} ms (target <= 0.3)")
+
+        # 2. The same hours of audio through both engines.
+        scale = max(1, round(args.ray_hours * 60 / args.scan_minutes))
+        folder = tmp / "set"
+        audio_s = _copy_set(args.speech, rows, folder, scale)
+        model_dir, verify = None, True
+        if args.scan_encoder == "ecapa":
+            model_dir, verify = ecapa_folder(args, tmp)
+        extra = [] if verify else ["--unverified-weights"]
+        print(f"\nThe local engine and the Ray engine (local Ray instance) on {len(rows) * scale} clips, "
+              f"{audio_s / 3600:.1f} h of audio (every copy distinct), encoder {args.scan_encoder}, fresh "
+              f"caches, one after the other")
+        walls = {}
+        for engine in ("local", "ray"):
+            saved = list(args.scan_args)
+            args.scan_args = saved + extra + ["--engine", engine, "--no-html", "--jobs", str(jobs)]
+            try:
+                wall, peak, largest, cpu = run_scan(folder, tmp / f"out-{engine}", args, model_dir)
+            finally:
+                args.scan_args = saved
+            walls[engine] = wall
+            print(f"  {engine:>5}: {wall:7.1f} s -> {audio_s / wall:6.1f}x real time; peak RSS of the process tree "
+                  f"{peak / 2**20:6.0f} MiB (largest process {largest / 2**20:5.0f} MiB); CPU {cpu:7.1f} s")
+        print(f"  Ray / local wall time = {walls['ray'] / walls['local']:.3f} (target <= 1.15)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def bench_scan(args) -> None:
     from voxaudit.speaker.inference import usable_cores
 
@@ -499,6 +604,7 @@ def main() -> None:
                         help="embedding benchmarks on every clip of the set once (instead of --minutes)")
     parser.add_argument("--scan-minutes", type=float, default=5.0, help="audio of the 1x scan set")
     parser.add_argument("--scale", type=int, default=10, help="the larger scan set, in copies of the 1x set")
+    parser.add_argument("--ray-hours", type=float, default=10.0, help="hours of audio for --parts ray")
     parser.add_argument("--threads", type=int, default=usable_cores(), help="torch threads of the baselines")
     parser.add_argument("--repeat", type=int, default=2, help="interleaved rounds per variant (best kept)")
     parser.add_argument("--parts", default="ecapa,ge2e,signal,scan")
@@ -516,7 +622,7 @@ def main() -> None:
                         help="accept --model-dir weights that are not the published checkpoint")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
-    unknown = parts - {"ecapa", "ge2e", "signal", "scan", "host"}
+    unknown = parts - {"ecapa", "ge2e", "signal", "scan", "host", "ray"}
     if unknown:
         parser.error(f"unknown parts: {sorted(unknown)}")
     if not (args.speech / "MANIFEST.csv").is_file():
@@ -539,6 +645,8 @@ def main() -> None:
         bench_scan(args)
     if "host" in parts:
         bench_host(args)
+    if "ray" in parts:
+        bench_ray(args)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,11 @@ class Speakers(str, Enum):
     none = "none"
 
 
+class EngineChoice(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 class Lang(str, Enum):
     en = "en"
     zh = "zh"
@@ -95,6 +100,18 @@ def scan(
     select_minutes: Optional[float] = typer.Option(None, "--select-minutes", min=0.01,
                                                     help="Write OUT/keep.list with the best clips up to M minutes "
                                                          "(of each speaker)."),
+    engine: EngineChoice = typer.Option(EngineChoice.local, "--engine",
+                                       help="Where the per-clip work runs: local (a process pool here) or ray "
+                                            '(a Ray cluster; pip install "voxaudit[ray]").'),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address",
+                                              help="Ray cluster to join: auto or HOST:PORT (default: start a Ray "
+                                                   "instance on this machine). Inputs must be on a file system "
+                                                   "every node can read."),
+    ray_gpus_per_actor: Optional[float] = typer.Option(None, "--ray-gpus-per-actor", min=0.0,
+                                                       help="GPUs per embedding actor; fractions share a GPU "
+                                                            "(default: 1 where the cluster has GPUs, else 0)."),
+    ray_actors: Optional[int] = typer.Option(None, "--ray-actors", min=1,
+                                             help="Embedding actors (default: one per GPU share, or one per CPU)."),
     speakers: Speakers = typer.Option(Speakers.auto, "--speakers",
                                       help="Group clips by speaker: list (the .list speaker field), folder (the "
                                            "first folder level), none (one set), or auto: list when a .list "
@@ -128,7 +145,8 @@ def scan(
             cache_path=str(cache) if cache else str(out / "embeddings.sqlite"),
             journal_path=str(out / "measurements.sqlite"),
             profile_path=str(profile) if profile else None, select_minutes=select_minutes,
-            speakers=speakers.value,
+            speakers=speakers.value, engine=engine.value, ray_address=ray_address,
+            ray_gpus_per_actor=ray_gpus_per_actor, ray_actors=ray_actors,
             save_embeddings=save_embeddings, html=html, list_lang=list_lang)
         inputs = [str(p) for p in paths]
         from .discover import check_inputs

@@ -213,6 +213,8 @@ class IdentityStage:
         self.profile = None
         self.cache_hits = 0
         self.embedded = 0
+        self._pending: list[tuple[tuple[str, str, str], np.ndarray]] = []
+        self._cache_was_empty = False
 
     # -- embed -------------------------------------------------------------------------------------
     def _load(self) -> None:
@@ -225,15 +227,26 @@ class IdentityStage:
         if message:
             self.tell(self._localised(message))
         self.inference = EmbeddingInference(self.encoder, batch_size=opts.batch_size, half=opts.half)
-        if opts.profile_path:
+        self._open_profile_and_cache()
+
+    def use_encoder(self, info) -> None:
+        """Judge with an encoder that runs elsewhere (the Ray engine's actors): ``info`` has the encoder's
+        ``name``, ``dim`` and ``weights_sha256``. Loads the profile and the embedding cache, not the model."""
+        self.encoder = info
+        self._open_profile_and_cache()
+
+    def _open_profile_and_cache(self) -> None:
+        opts = self.options
+        if opts.profile_path and self.profile is None:
             from .profile import read_profile
 
             self.profile = read_profile(opts.profile_path)
             self.profile.check_compatible(self.encoder.name, self.encoder.weights_sha256)
-        if opts.cache_path:
+        if opts.cache_path and self.cache is None:
             from .cache import EmbeddingCache
 
             self.cache = EmbeddingCache(opts.cache_path, notice=self.tell)
+            self._cache_was_empty = len(self.cache) == 0  # nothing to look up in a fresh cache
 
     def _localised(self, message: str) -> str:
         """The encoder's notice in the scan's language: the fallback to GE2E has its own text (the
@@ -249,6 +262,29 @@ class IdentityStage:
     def _key(self, sha: str) -> tuple[str, str, str]:
         return (sha, self.encoder.name, self.encoder.weights_sha256)
 
+    def cached(self, sha: str) -> Optional[np.ndarray]:
+        """The cached embedding of content ``sha`` with this encoder, or None."""
+        if self.cache is None or self._cache_was_empty:
+            return None
+        hit = self.cache.get(self._key(sha))
+        if hit is not None:
+            self.cache_hits += 1
+        return hit
+
+    def remember(self, sha: str, vector: np.ndarray) -> None:
+        """Count a new embedding and queue it for the cache (written every ``CACHE_FLUSH_EVERY``)."""
+        self.embedded += 1
+        if self.cache is not None:
+            self._pending.append((self._key(sha), vector))
+            if len(self._pending) >= CACHE_FLUSH_EVERY:
+                self.flush()
+
+    def flush(self) -> None:
+        """Write the queued embeddings to the cache."""
+        if self.cache is not None and self._pending:
+            self.cache.put_many(self._pending)
+            self._pending.clear()
+
     def embed(self, items: Iterator[tuple[int, str, np.ndarray]]) -> dict[int, np.ndarray]:
         """Embed ``(index, content_sha256, wav16k)`` items; return ``index -> embedding``."""
         items = iter(items)
@@ -260,25 +296,16 @@ class IdentityStage:
 
         def not_cached() -> Iterator[tuple[tuple[int, str], np.ndarray]]:
             for index, sha, wav in itertools.chain([first], items):
-                if self.cache is not None:
-                    hit = self.cache.get(self._key(sha))
-                    if hit is not None:
-                        embeddings[index] = hit
-                        self.cache_hits += 1
-                        continue
+                hit = self.cached(sha)
+                if hit is not None:
+                    embeddings[index] = hit
+                    continue
                 yield (index, sha), wav
 
-        pending: list[tuple[tuple[str, str, str], np.ndarray]] = []
         for (index, sha), vector in self.inference.embed_many(not_cached()):
             embeddings[index] = vector
-            self.embedded += 1
-            if self.cache is not None:
-                pending.append((self._key(sha), vector))
-                if len(pending) >= CACHE_FLUSH_EVERY:
-                    self.cache.put_many(pending)
-                    pending.clear()
-        if self.cache is not None and pending:
-            self.cache.put_many(pending)
+            self.remember(sha, vector)
+        self.flush()
         return embeddings
 
     # -- analyse -----------------------------------------------------------------------------------
@@ -320,4 +347,5 @@ class IdentityStage:
 
     def close(self) -> None:
         if self.cache is not None:
+            self.flush()
             self.cache.close()

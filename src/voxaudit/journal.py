@@ -161,11 +161,13 @@ class MeasurementJournal:
             return None
 
     def record(self, result: ClipResult) -> None:
-        """Journal one finished clip (committed in small groups; see :data:`ROWS_PER_COMMIT`)."""
-        key = file_key(result.source.path, result.source)
-        if key is None or self._db is None or not result.content_sha256:
-            return  # unreadable clips are cheap to find again, and may be fixed meanwhile
-        self._pending.append((key, self.fingerprint, _result_to_json(result)))
+        """Journal one finished clip (committed in small groups; see :data:`ROWS_PER_COMMIT`). Uses the
+        clip's ``journal_entry`` when the worker that measured it made one."""
+        entry = result.journal_entry if result.journal_entry is not None else journal_entry(result)
+        result.journal_entry = None
+        if entry is None or self._db is None:
+            return
+        self._pending.append((entry[0], self.fingerprint, entry[1]))
         if len(self._pending) >= ROWS_PER_COMMIT or time.monotonic() - self._last_commit > SECONDS_PER_COMMIT:
             self.flush()
 
@@ -203,6 +205,16 @@ class MeasurementJournal:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def journal_entry(result: ClipResult) -> Optional[tuple[str, str]]:
+    """``(file key, JSON record)`` of a finished clip for :meth:`MeasurementJournal.record`, or None for a
+    clip not worth journalling (unreadable clips are cheap to find again, and may be fixed meanwhile).
+    Pure of the journal itself, so an engine's worker can make it beside the clip it measured."""
+    if not result.content_sha256:
+        return None
+    key = file_key(result.source.path, result.source)
+    return None if key is None else (key, _result_to_json(result))
 
 
 def _result_to_json(result: ClipResult) -> str:

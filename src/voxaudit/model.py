@@ -68,6 +68,9 @@ class ClipResult:
     content_sha256: Optional[str] = None
     identity: Optional[dict[str, Any]] = None
     notes: list[str] = field(default_factory=list)
+    # ``(key, record)`` for the measurement journal, made where the clip was measured so the driver only
+    # stores it (voxaudit.journal.journal_entry); not part of the report.
+    journal_entry: Optional[tuple[str, str]] = field(default=None, repr=False, compare=False)
 
     @property
     def readable(self) -> bool:

@@ -55,6 +55,14 @@ class ScanOptions:
     # How clips are grouped into labelled speakers: "auto" (a .list's speaker field when it names two
     # or more speakers), "list", "folder" (first folder level) or "none" (one set).
     speakers: str = "auto"
+    # Where the per-clip work runs: "local" (a process pool here) or "ray" (voxaudit.engine.ray).
+    engine: str = "local"
+    # Ray: None starts a Ray instance on this machine; "auto" or "HOST:PORT" joins a running cluster.
+    ray_address: Optional[str] = None
+    # Ray: GPUs per embedding actor (fractions allowed; default 1 where the cluster has GPUs, else 0).
+    ray_gpus_per_actor: Optional[float] = None
+    # Ray: embedding actors (default: one per GPU share, or one per CPU on a CPU-only cluster).
+    ray_actors: Optional[int] = None
     save_embeddings: bool = False
     html: bool = True
     allow_download: bool = True
@@ -342,6 +350,14 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
         from .signal.mos import check_available
 
         check_available()  # a missing onnxruntime/speechmos is a usage error, not 339 broken clips
+    from .engine import ENGINES
+
+    if options.engine not in ENGINES:
+        raise ParameterError(f"engine must be one of {', '.join(ENGINES)}; got {options.engine!r}")
+    if options.engine == "ray":
+        from .engine.ray import import_ray
+
+        import_ray()  # a missing extra is a usage error before any work
     discovery = discover(inputs, lang=options.lang)
     sources = discovery.clips
     labels = speaker_labels(sources, options.speakers)
@@ -378,6 +394,7 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
         tell(skipped)
 
     results: list[Optional[ClipResult]] = [None] * len(sources)
+    engine_stats: dict = {"name": "local", "jobs": jobs}
     embeddings: dict[int, np.ndarray] = {}
     identity = None
     if options.identity and sources:
@@ -391,28 +408,40 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
 
         journal = MeasurementJournal(options.journal_path, notice=tell,
                                      fingerprint=code_fingerprint(options.config, options.lang))
-        for index, source in enumerate(sources):
+        for index, source in enumerate(sources) if len(journal) else ():  # a fresh journal knows nothing
             previous = journal.lookup(source)
             if previous is not None:
                 known[index] = previous
 
     done = 0
 
-    def measured() -> Iterator[tuple[int, Optional[str], Optional[np.ndarray]]]:
+    def record(index: int, result: ClipResult, reused: bool) -> None:
         nonlocal done
+        results[index] = result
+        if journal is not None and not reused:
+            journal.record(result)
+        done += 1
+        if progress:
+            progress(done, len(sources), result)
+
+    def measured() -> Iterator[tuple[int, Optional[str], Optional[np.ndarray]]]:
         for index, result, wav in iter_processed(sources, config=options.config, lang=options.lang,
                                                  want_audio=identity is not None, jobs=jobs, known=known):
-            results[index] = result
-            if journal is not None and result is not known.get(index):
-                journal.record(result)
-            done += 1
-            if progress:
-                progress(done, len(sources), result)
+            record(index, result, result is known.get(index))
             if wav is not None and result.content_sha256:
                 yield index, result.content_sha256, wav
 
     try:
-        if identity is not None:
+        if options.engine == "ray":
+            from .engine.ray import RayEngine
+
+            engine = RayEngine(options, tell)
+            try:
+                embeddings = engine.run(sources, config=options.config, lang=options.lang, known=known,
+                                        identity=identity, record=record)
+            finally:
+                engine_stats = engine.stats
+        elif identity is not None:
             embeddings = identity.embed(measured())
         else:
             for _ in measured():
@@ -433,7 +462,8 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     text_summary = judge_set_text(clips, options.config, ui_lang=options.lang)
     set_conditions = apply_set_conditions(clips, options.config, options.lang)
     summary = {**summarise_clips(clips, options.lang), "measurements_reused": len(known), **identity_summary,
-               **text_summary, "set_conditions": set_conditions, "duplicates": discovery.duplicates}
+               **text_summary, "set_conditions": set_conditions, "duplicates": discovery.duplicates,
+               "engine": engine_stats}
     from .select import choose_reference
 
     if labels is None:
