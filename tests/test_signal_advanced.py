@@ -24,8 +24,8 @@ KEYS = {
     measure_reverb: ("rt60_s", "reverb_decays"),
     measure_plosives: ("plosive_count", "plosive_max_db"),
     measure_agc: ("agc_pumping_db", "agc_pauses", "agc_gain_dip_db", "agc_score"),
-    measure_denoise: ("digital_silence_ratio", "floor_modulation_db", "pause_drop_db", "spectral_hole_ratio",
-                      "pause_spikiness_db", "denoise_score"),
+    measure_denoise: ("digital_silence_ratio", "floor_modulation_db", "pause_drop_db", "floor_step_db",
+                      "speech_floor_spread_db", "spectral_hole_ratio", "musical_noise_ratio", "denoise_score"),
 }
 
 # Clean real clips (studio / read speech) by source; the ones with pauses between words are marked.

@@ -395,35 +395,47 @@ def default_language() -> str:
     return "zh" if loc.lower().startswith("zh") else "en"
 
 
-# The signs behind a ``denoised`` finding, one phrase per measured sign (see signal/denoise.py).
+# The signs behind a ``denoised`` finding, one phrase per measured sign (see signal/denoise.py and
+# signal/expander.py).
 DENOISE_EVIDENCE = {
-    "en": ("{:.0%} of the pauses between words are exact digital silence",
-           "the noise floor is {:.0f} dB lower in the pauses than under speech",
-           "{:.2%} of the speech spectrum are holes (bins 60 dB under their level)", "; ",
-           "the floor in the pauses is peaky, musical noise ({:.1f} dB; natural noise 6-9)"),
-    "zh": ("词间停顿有 {:.0%} 是纯数字静音", "停顿处底噪比语音下低 {:.0f} dB",
-           "语音频谱有 {:.2%} 是空洞（比该频率的电平低 60 dB）", "；",
-           "停顿处底噪呈尖峰状（音乐噪声，{:.1f} dB；自然噪声 6-9）"),
+    "en": {"dsr": "{:.0%} of the pauses between words are exact digital silence",
+           "floor": "the noise floor is {:.0f} dB lower in the pauses than under speech",
+           "step": "the steady noise under speech is turned down by {:.0f} dB in every pause (an expander "
+                   "or a gentle noise gate)",
+           "holes": "{:.2%} of the speech spectrum are holes (bins 60 dB under their level)",
+           "musical": "the pauses hold musical noise: {:.1%} of their bins are isolated peaks (natural "
+                      "noise under 1%)",
+           "sep": "; "},
+    "zh": {"dsr": "词间停顿有 {:.0%} 是纯数字静音", "floor": "停顿处底噪比语音下低 {:.0f} dB",
+           "step": "语音下平稳的底噪在每个停顿处被压低 {:.0f} dB（扩展器或较温和的噪声门）",
+           "holes": "语音频谱有 {:.2%} 是空洞（比该频率的电平低 60 dB）",
+           "musical": "停顿处有音乐噪声：{:.1%} 的时频点是孤立尖峰（自然噪声低于 1%）",
+           "sep": "；"},
 }
 
 
 def denoise_evidence(lang: str, *, digital_silence_ratio=None, floor_modulation_db=None,
-                     spectral_hole_ratio=None, pause_drop_db=None, pause_spikiness_db=None,
-                     gate_drop_db: float = 15.0, spiky_db: float = 11.7, **_) -> str:
+                     spectral_hole_ratio=None, pause_drop_db=None, musical_noise_ratio=None,
+                     floor_step_db=None, speech_floor_spread_db=None, gate_drop_db: float = 15.0,
+                     musical_ratio: float = 0.02, steady_spread_db: float = 5.0, **_) -> str:
     """The measured signs of denoising as one phrase in ``lang``. Signs that were not measured are left
     out, and so is a floor modulation whose pauses are entered gently (``pause_drop_db`` under
-    ``gate_drop_db``: reverberation, not a gate; see signal/denoise.py), and a pause spikiness under
-    ``spiky_db``."""
-    dsr, floor, holes, sep, spikes = DENOISE_EVIDENCE.get(lang, DENOISE_EVIDENCE["en"])
+    ``gate_drop_db``: reverberation, not a gate; see signal/denoise.py), a musical-noise share under
+    ``musical_ratio``, and a floor step under 0 dB or over a floor under speech that is not steady (its
+    spread over ``steady_spread_db``; see signal/expander.py)."""
+    words = DENOISE_EVIDENCE.get(lang, DENOISE_EVIDENCE["en"])
     if isinstance(pause_drop_db, (int, float)) and pause_drop_db < gate_drop_db:
         floor_modulation_db = None
-    if isinstance(pause_spikiness_db, (int, float)) and pause_spikiness_db < spiky_db:
-        pause_spikiness_db = None
-    parts = [template.format(value) for template, value in
-             ((dsr, digital_silence_ratio), (floor, floor_modulation_db), (holes, spectral_hole_ratio),
-              (spikes, pause_spikiness_db))
+    if isinstance(musical_noise_ratio, (int, float)) and musical_noise_ratio < musical_ratio:
+        musical_noise_ratio = None
+    if not (isinstance(floor_step_db, (int, float)) and floor_step_db > 0
+            and isinstance(speech_floor_spread_db, (int, float)) and speech_floor_spread_db <= steady_spread_db):
+        floor_step_db = None
+    parts = [words[key].format(value) for key, value in
+             (("dsr", digital_silence_ratio), ("floor", floor_modulation_db), ("step", floor_step_db),
+              ("holes", spectral_hole_ratio), ("musical", musical_noise_ratio))
              if isinstance(value, (int, float)) and value == value]
-    return sep.join(parts)
+    return words["sep"].join(parts)
 
 
 # The signs behind an ``agc_pumping`` finding (see signal/agc.py).

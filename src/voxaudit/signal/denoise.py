@@ -63,6 +63,7 @@ from typing import Optional
 import numpy as np
 
 from .activity import SpeechActivity, dilate, mask_runs
+from .expander import STEADY_SPREAD_DB, floor_step_db
 from .plosive import _speech_on_grid
 from .reverb import _check, analysis_signal, stft_power
 
@@ -96,14 +97,18 @@ HOLE_DEPTH_DB = 60.0
 # ... counted only at frequencies whose median is above this level (dB re full scale): above a
 # band limit there is nothing to punch holes into.
 CONTENT_DB = -110.0
-# Musical noise: in the pause frames (at least SPIKE_GUARD_FRAMES of 16 ms from speech), each bin from
-# SPIKE_LOW_HZ up is divided by its own median over those frames (a steady tone or a coloured floor
-# becomes flat), the bins are grouped in blocks of SPIKE_BLOCK_BINS (500 Hz), and per frame and block the
-# largest over the median value is taken, in dB; the clip's value is the mean. Gaussian noise reads 6.2-
-# 6.5 dB, breaths and clicks raise whole frames and barely move it.
-SPIKE_GUARD_FRAMES = 3
-SPIKE_LOW_HZ = 1000.0
-SPIKE_BLOCK_BINS = 16
+# Musical noise: the pause frames at least MUSICAL_GUARD_FRAMES of 16 ms from speech; bins from
+# MUSICAL_LOW_HZ up, whitened by their own median over those frames, in blocks of MUSICAL_BLOCK_BINS
+# (500 Hz); a bin at least MUSICAL_PEAK_DB over its block's median in its frame is a peak. Gaussian noise
+# puts 0.0001-0.0002 of its bins there (10 s of white noise, three seeds); breaths and clicks raise whole
+# blocks and barely count.
+MUSICAL_GUARD_FRAMES = 3
+MUSICAL_LOW_HZ = 1000.0
+MUSICAL_BLOCK_BINS = 16
+MUSICAL_PEAK_DB = 13.0
+# The per-bin median needs this many pause frames (0.26 s): natural clips with 5-15 of them read up to
+# 0.022 (a median over a handful of frames is no floor), with 16 or more at most 0.007.
+MUSICAL_MIN_FRAMES = 16
 # Speech frames used for the hole count (spread over the clip) and the fewest needed.
 MAX_HOLE_FRAMES = 1500
 MIN_FRAMES = 5
@@ -181,8 +186,10 @@ class BandAnalysis:
     band_bins : np.ndarray
         Number of FFT bins in each band.
     pause_bins : np.ndarray or None
-        ``(frames, bins)`` power spectra of the pause frames at least ``SPIKE_GUARD_FRAMES`` from
+        ``(frames, bins)`` power spectra of the pause frames at least ``MUSICAL_GUARD_FRAMES`` from
         speech (thinned evenly on long clips); None with fewer than ``MIN_FRAMES`` of them.
+    band_low_hz : np.ndarray or None
+        The lower edge of each band (Hz).
     """
 
     band_db: np.ndarray
@@ -193,6 +200,7 @@ class BandAnalysis:
     window_sum: float
     band_bins: np.ndarray
     pause_bins: Optional[np.ndarray] = None
+    band_low_hz: Optional[np.ndarray] = None
 
 
 def band_analysis(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity) -> BandAnalysis:
@@ -216,7 +224,7 @@ def band_analysis(samples: np.ndarray, *, sample_rate: int, activity: SpeechActi
         speech_idx = speech_idx[np.linspace(0, speech_idx.size - 1, MAX_HOLE_FRAMES).round().astype(int)]
     keep = np.zeros(n_frames, dtype=bool)
     keep[speech_idx] = True
-    pause_idx = np.flatnonzero(~dilate(speech, SPIKE_GUARD_FRAMES))
+    pause_idx = np.flatnonzero(~dilate(speech, MUSICAL_GUARD_FRAMES))
     if pause_idx.size > MAX_HOLE_FRAMES:
         pause_idx = pause_idx[np.linspace(0, pause_idx.size - 1, MAX_HOLE_FRAMES).round().astype(int)]
     keep_pause = np.zeros(n_frames, dtype=bool)
@@ -242,7 +250,8 @@ def band_analysis(samples: np.ndarray, *, sample_rate: int, activity: SpeechActi
     if pause_spec is not None and pause_spec.shape[0] < MIN_FRAMES:
         pause_spec = None
     result = BandAnalysis(band_db, speech, spec, freqs, rate, window_sum,
-                          np.asarray([b - a for a, b in bands], dtype=np.float64), pause_spec)
+                          np.asarray([b - a for a, b in bands], dtype=np.float64), pause_spec,
+                          np.asarray([freqs[a] for a, _ in bands], dtype=np.float64))
     activity.cache["bands"] = result
     return result
 
@@ -307,32 +316,50 @@ def measure_denoise(samples: np.ndarray, *, sample_rate: int, activity: SpeechAc
             holes = spec[usable] < (content[usable] * depth)[:, None]
             hole_ratio = round(float(holes.mean()), 6)
 
-    spikiness = pause_spikiness_db(analysis)
+    musical = musical_noise_ratio(analysis)
+    step, spread = floor_step_db(band_db, speech, analysis.band_low_hz, dead_db=DEAD_DB)
     return {"digital_silence_ratio": None if dsr is None else round(dsr, 4),
             "floor_modulation_db": floor_mod,
             "pause_drop_db": pause_drop,
+            "floor_step_db": step,
+            "speech_floor_spread_db": spread,
             "spectral_hole_ratio": hole_ratio,
-            "pause_spikiness_db": spikiness,
-            "denoise_score": _score(dsr, floor_mod, hole_ratio, pause_drop, spikiness)}
+            "musical_noise_ratio": musical,
+            "denoise_score": _score(dsr, floor_mod, hole_ratio, pause_drop, musical, step, spread)}
 
 
-def pause_spikiness_db(analysis: BandAnalysis) -> Optional[float]:
-    """How peaky the floor in the pauses is (musical noise), in dB; see ``SPIKE_*``. None without
-    enough pause frames or bins."""
+def musical_noise_ratio(analysis: BandAnalysis) -> Optional[float]:
+    """The share of the pauses' time-frequency bins that are isolated peaks (musical noise); see
+    ``MUSICAL_*``. None without enough pause frames or bins.
+
+    Parameters
+    ----------
+    analysis : BandAnalysis
+        The clip's band analysis (its ``pause_bins``).
+
+    Returns
+    -------
+    float or None
+        0..1: the fraction of the pause bins from ``MUSICAL_LOW_HZ`` up that stand at least
+        ``MUSICAL_PEAK_DB`` above the median of their 500 Hz block in their frame, after each bin was
+        divided by its own median over the pauses. Gaussian noise about 0.0002.
+    """
     spec = analysis.pause_bins
     if spec is None:
         return None
-    sel = (analysis.freqs >= SPIKE_LOW_HZ) & (analysis.freqs <= 0.45 * analysis.rate)
+    sel = (analysis.freqs >= MUSICAL_LOW_HZ) & (analysis.freqs <= 0.45 * analysis.rate)
     power = spec[:, sel].astype(np.float64)
     live = power.sum(axis=1) > 0
-    blocks = power.shape[1] // SPIKE_BLOCK_BINS
-    if live.sum() < MIN_FRAMES or blocks < 2:
+    blocks = power.shape[1] // MUSICAL_BLOCK_BINS
+    if live.sum() < MUSICAL_MIN_FRAMES or blocks < 2:
         return None
-    power = power[live][:, :blocks * SPIKE_BLOCK_BINS] + _DB_EPS
+    # Whiten each bin by its median over the pauses: a steady tone or a coloured floor becomes flat.
+    power = power[live][:, :blocks * MUSICAL_BLOCK_BINS] + _DB_EPS
     power /= np.median(power, axis=0, keepdims=True)
-    grouped = power.reshape(power.shape[0], blocks, SPIKE_BLOCK_BINS)
-    ratio = grouped.max(axis=2) / np.median(grouped, axis=2)
-    return round(float(np.mean(10.0 * np.log10(ratio))), 2)
+    grouped = power.reshape(power.shape[0], blocks, MUSICAL_BLOCK_BINS)
+    # A peak over its own block: a breath or a click raises the whole block, musical noise one bin.
+    peak = grouped > np.median(grouped, axis=2, keepdims=True) * 10.0 ** (MUSICAL_PEAK_DB / 10.0)
+    return round(float(peak.mean()), 5)
 
 
 def _pause_drop_db(band_db: np.ndarray, pause: np.ndarray) -> Optional[float]:
@@ -364,24 +391,26 @@ SCORE_FLOOR_ZERO_DB = 14.0
 SCORE_FLOOR_SPAN_DB = 12.0
 # Without a pause after speech the floor modulation cannot be told from reverberation: a warning at most.
 SCORE_UNJUDGED_CAP = 0.6
-# Pause spikiness (musical noise): 0.5 (warning) at 11.7 dB, 0.75 (error) at 13.2 dB. Natural clips
-# 6.0-9.0 dB except MP3 decodes (rtvc_mp3: 7.5-11.6) and one LibriSpeech test-other reader (ls1688:
-# 9.1-13.4 dB in all ten clips, a chapter that reads as spectrally processed by every sign of this
-# kind); spectral subtraction (tests/degradations.py) 10.5-12.7 with a 0.01 floor, 8.3-11.6 with a 0.002
-# floor. At 11.0 dB 10/11 and 2/11 of those were caught but 7 of the 279 real clips outside fsdd_concat
-# read denoised (2.5 %); at 11.7 dB 8/11 and 0/11, and 5 of 279 (1.8 %, three of them ls1688).
-SCORE_SPIKE_WARNING_DB = 11.7
-SCORE_SPIKE_STEP_DB = 1.5
+# Musical noise, per doubling of the peak share: 0.5 (warning) at SCORE_MUSICAL_WARNING, 0.75 (error) at
+# twice that. EVIDENCE_TBD
+SCORE_MUSICAL_WARNING = 0.025
+SCORE_MUSICAL_PER_DOUBLING = 0.25
+# Floor step (signal/expander.py), counted only under a steady floor: 0.5 (warning) at
+# SCORE_STEP_WARNING_DB, 0.75 (error) SCORE_STEP_STEP_DB higher. EVIDENCE_TBD
+SCORE_STEP_WARNING_DB = 10.0
+SCORE_STEP_STEP_DB = 5.0
 # Spectral holes, in decades: 0.001 reads 0, 0.0032 0.5, 0.0056 0.75, 0.01 and more 1.
 SCORE_HOLE_ZERO_LOG10 = -3.0
 SCORE_HOLE_SPAN_DECADES = 1.0
 
 
 def _score(dsr: Optional[float], floor_mod: Optional[float], hole_ratio: Optional[float],
-           pause_drop: Optional[float] = None, spikiness: Optional[float] = None) -> Optional[float]:
-    """Map the four signs onto 0..1 (see ``SCORE_*``) and keep the strongest. The floor modulation
-    counts fully where the pauses are entered steeply (a gate), not at all where the floor decays like
-    a reverberant tail, and up to ``SCORE_UNJUDGED_CAP`` where no pause follows speech."""
+           pause_drop: Optional[float] = None, musical: Optional[float] = None,
+           step: Optional[float] = None, spread: Optional[float] = None) -> Optional[float]:
+    """Map the signs onto 0..1 (see ``SCORE_*``) and keep the strongest. The floor modulation counts
+    fully where the pauses are entered steeply (a gate), not at all where the floor decays like a
+    reverberant tail, and up to ``SCORE_UNJUDGED_CAP`` where no pause follows speech; the floor step
+    counts only where the floor under speech is steady noise (spread at most ``STEADY_SPREAD_DB``)."""
     parts = []
     if dsr is not None:
         parts.append(dsr / SCORE_DSR_SPAN)
@@ -390,8 +419,10 @@ def _score(dsr: Optional[float], floor_mod: Optional[float], hole_ratio: Optiona
         parts.append(part if pause_drop is not None else min(part, SCORE_UNJUDGED_CAP))
     if hole_ratio is not None:
         parts.append((np.log10(max(hole_ratio, 1e-9)) - SCORE_HOLE_ZERO_LOG10) / SCORE_HOLE_SPAN_DECADES)
-    if spikiness is not None:
-        parts.append(0.5 + 0.25 * (spikiness - SCORE_SPIKE_WARNING_DB) / SCORE_SPIKE_STEP_DB)
+    if musical is not None:
+        parts.append(0.5 + SCORE_MUSICAL_PER_DOUBLING * np.log2(max(musical, 1e-9) / SCORE_MUSICAL_WARNING))
+    if step is not None and spread is not None and spread <= STEADY_SPREAD_DB:
+        parts.append(0.5 + 0.25 * (step - SCORE_STEP_WARNING_DB) / SCORE_STEP_STEP_DB)
     if not parts:
         return None
     return round(float(np.clip(max(parts), 0.0, 1.0)), 3)

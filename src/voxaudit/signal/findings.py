@@ -11,7 +11,8 @@ from typing import Optional
 from ..config import BLIND_SNR_AGREEMENT_DB, MOS_TYPICAL_BAK, MOS_TYPICAL_SIG, Config, Rule
 from ..messages import agc_evidence, denoise_evidence, render
 from ..model import Finding
-from .denoise import GATE_DROP_DB, SCORE_SPIKE_WARNING_DB
+from .denoise import GATE_DROP_DB, SCORE_MUSICAL_WARNING
+from .expander import STEADY_SPREAD_DB
 
 
 def _exceeds(value: float, level: Optional[float], direction: str) -> bool:
@@ -52,7 +53,8 @@ def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional
         fields.setdefault("threshold_percent", 100.0 * threshold)
     if code == "denoised":
         fields.setdefault("evidence", denoise_evidence(lang, gate_drop_db=GATE_DROP_DB,
-                                                       spiky_db=SCORE_SPIKE_WARNING_DB, **context))
+                                                       musical_ratio=SCORE_MUSICAL_WARNING,
+                                                       steady_spread_db=STEADY_SPREAD_DB, **context))
     if code == "agc_pumping":
         fields.setdefault("evidence", agc_evidence(lang, **context))
     message, hint = render(code, lang, hint_cause=hint_cause, **fields)
