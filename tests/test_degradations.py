@@ -24,7 +24,8 @@ from degradations import (build_corpus, load_clip, mix_at_snr, noise_of, slicer_
 # Four of the eleven corpus takes: 16, 22.05, 16 (aishell1) and 48 kHz.
 TEST_CLIPS = ("vctk_16k/vctk-p226/p226_008.wav", "ljspeech/lj/LJ001-0001.wav",
               "aishell1/aishell-S0913/BAC009S0913W0300.wav", "vctk_48k/vctk-p233/p233_023.wav")
-FAMILIES = ("clean", "noisy", "rnnoise", "nr_stationary", "nr_nonstationary", "gate", "agc_fast", "agc_slow")
+FAMILIES = ("clean", "noisy", "rnnoise", "nr_stationary", "nr_nonstationary", "gate", "agc_fast", "agc_slow",
+            "specsub")
 HAS_MOS = importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("speechmos") is not None
 
 
@@ -64,7 +65,12 @@ def pick(corpus, family, setting=None):
 @pytest.mark.parametrize("family,setting", [("rnnoise", "default"),
                                             ("nr_stationary", "prop_decrease 1"),
                                             ("nr_nonstationary", "prop_decrease 1"),
-                                            ("gate", "ratio 20")])
+                                            ("gate", "ratio 20"),
+                                            # downward expanders: pauses turned down, not silenced
+                                            ("gate", "ratio 4"), ("gate", "ratio 2.5"),
+                                            # spectral subtraction: musical noise in the pauses
+                                            ("specsub", "alpha 4, beta 0.002"),
+                                            ("specsub", "alpha 2, beta 0.01")])
 def test_real_denoisers_and_gates_are_flagged(corpus, family, setting):
     rows = pick(corpus, family, setting)
     missed = [item.name for item, _, f in rows if "denoised" not in codes(f)]
@@ -95,6 +101,18 @@ def test_controls_raise_no_denoised_or_agc(corpus):
     for item, metrics, findings in pick(corpus, "noisy"):
         assert "low_snr" in codes(findings)
         assert metrics["agc_score"] is None or metrics["agc_score"] < 0.3
+        # The same steady noise under the words as in the pauses, and Gaussian noise in the pauses.
+        assert abs(metrics["floor_step_db"]) < 3.0 and metrics["speech_floor_spread_db"] < 5.0
+        assert metrics["musical_noise_ratio"] < 0.002
+
+
+@pytest.mark.slow
+def test_expander_and_musical_noise_are_named_in_the_message(corpus):
+    for family, setting, words in (("gate", "ratio 2.5", "turned down by"), ("specsub", "alpha 4, beta 0.002",
+                                                                         "musical noise")):
+        for item, metrics, findings in pick(corpus, family, setting):
+            finding = next(f for f in findings if f.code == "denoised")
+            assert words in finding.message, (item.name, finding.message)
 
 
 # --- the right cause ------------------------------------------------------------------------------

@@ -128,3 +128,23 @@ def test_denoised_message_leaves_out_a_reverberant_floor():
     assert "lower in the pauses" not in finding.message and "2.00%" in finding.message
     steep = judge_metrics({**metrics, "pause_drop_db": 28.0}, load_config())[0]
     assert "30 dB lower in the pauses" in steep.message
+
+
+@pytest.mark.parametrize("lang,musical,step", [("en", "musical noise", "turned down by 18 dB"),
+                                               ("zh", "音乐噪声", "压低 18 dB")])
+def test_denoised_message_names_only_the_signs_that_carry_it(lang, musical, step):
+    from voxaudit.signal.denoise import sign_scores
+
+    natural = {"digital_silence_ratio": 0.0, "spectral_hole_ratio": 0.0002, "floor_modulation_db": 2.0,
+               "pause_drop_db": 20.0, "musical_noise_ratio": 0.0002, "floor_step_db": 0.5,
+               "speech_floor_spread_db": 2.0}
+    assert max(sign_scores(natural).values()) < 0.5
+    subtracted = {**CLEAN, **natural, "denoise_score": 0.7, "musical_noise_ratio": 0.045}
+    finding = judge_metrics(subtracted, load_config(), lang=lang)[0]
+    assert finding.code == "denoised" and musical in finding.message and "4.5%" in finding.message
+    assert "0%" not in finding.message and step not in finding.message  # natural signs are left out
+    expanded = {**CLEAN, **natural, "denoise_score": 0.9, "floor_step_db": 18.0, "speech_floor_spread_db": 2.5}
+    finding = judge_metrics(expanded, load_config(), lang=lang)[0]
+    assert step in finding.message and musical not in finding.message
+    # The same step over a floor that follows the voice (clean speech, a room) is no expander's.
+    assert "floor_step_db" not in sign_scores({**expanded, "speech_floor_spread_db": 9.0})

@@ -415,22 +415,10 @@ DENOISE_EVIDENCE = {
 
 
 def denoise_evidence(lang: str, *, digital_silence_ratio=None, floor_modulation_db=None,
-                     spectral_hole_ratio=None, pause_drop_db=None, musical_noise_ratio=None,
-                     floor_step_db=None, speech_floor_spread_db=None, gate_drop_db: float = 15.0,
-                     musical_ratio: float = 0.02, steady_spread_db: float = 5.0, **_) -> str:
-    """The measured signs of denoising as one phrase in ``lang``. Signs that were not measured are left
-    out, and so is a floor modulation whose pauses are entered gently (``pause_drop_db`` under
-    ``gate_drop_db``: reverberation, not a gate; see signal/denoise.py), a musical-noise share under
-    ``musical_ratio``, and a floor step under 0 dB or over a floor under speech that is not steady (its
-    spread over ``steady_spread_db``; see signal/expander.py)."""
+                     spectral_hole_ratio=None, musical_noise_ratio=None, floor_step_db=None, **_) -> str:
+    """The given signs of denoising as one phrase in ``lang`` (findings.py passes the signs that carry
+    the finding; see ``signal.denoise.sign_scores``). Signs not given, or not numbers, are left out."""
     words = DENOISE_EVIDENCE.get(lang, DENOISE_EVIDENCE["en"])
-    if isinstance(pause_drop_db, (int, float)) and pause_drop_db < gate_drop_db:
-        floor_modulation_db = None
-    if isinstance(musical_noise_ratio, (int, float)) and musical_noise_ratio < musical_ratio:
-        musical_noise_ratio = None
-    if not (isinstance(floor_step_db, (int, float)) and floor_step_db > 0
-            and isinstance(speech_floor_spread_db, (int, float)) and speech_floor_spread_db <= steady_spread_db):
-        floor_step_db = None
     parts = [words[key].format(value) for key, value in
              (("dsr", digital_silence_ratio), ("floor", floor_modulation_db), ("step", floor_step_db),
               ("holes", spectral_hole_ratio), ("musical", musical_noise_ratio))

@@ -318,14 +318,16 @@ def measure_denoise(samples: np.ndarray, *, sample_rate: int, activity: SpeechAc
 
     musical = musical_noise_ratio(analysis)
     step, spread = floor_step_db(band_db, speech, analysis.band_low_hz, dead_db=DEAD_DB)
-    return {"digital_silence_ratio": None if dsr is None else round(dsr, 4),
-            "floor_modulation_db": floor_mod,
-            "pause_drop_db": pause_drop,
-            "floor_step_db": step,
-            "speech_floor_spread_db": spread,
-            "spectral_hole_ratio": hole_ratio,
-            "musical_noise_ratio": musical,
-            "denoise_score": _score(dsr, floor_mod, hole_ratio, pause_drop, musical, step, spread)}
+    out = {"digital_silence_ratio": None if dsr is None else round(dsr, 4),
+           "floor_modulation_db": floor_mod,
+           "pause_drop_db": pause_drop,
+           "floor_step_db": step,
+           "speech_floor_spread_db": spread,
+           "spectral_hole_ratio": hole_ratio,
+           "musical_noise_ratio": musical}
+    parts = sign_scores(out)
+    out["denoise_score"] = round(float(np.clip(max(parts.values()), 0.0, 1.0)), 3) if parts else None
+    return out
 
 
 def musical_noise_ratio(analysis: BandAnalysis) -> Optional[float]:
@@ -404,25 +406,46 @@ SCORE_HOLE_ZERO_LOG10 = -3.0
 SCORE_HOLE_SPAN_DECADES = 1.0
 
 
-def _score(dsr: Optional[float], floor_mod: Optional[float], hole_ratio: Optional[float],
-           pause_drop: Optional[float] = None, musical: Optional[float] = None,
-           step: Optional[float] = None, spread: Optional[float] = None) -> Optional[float]:
-    """Map the signs onto 0..1 (see ``SCORE_*``) and keep the strongest. The floor modulation counts
-    fully where the pauses are entered steeply (a gate), not at all where the floor decays like a
-    reverberant tail, and up to ``SCORE_UNJUDGED_CAP`` where no pause follows speech; the floor step
-    counts only where the floor under speech is steady noise (spread at most ``STEADY_SPREAD_DB``)."""
-    parts = []
+def sign_scores(metrics: dict) -> dict[str, float]:
+    """Each measured sign of denoising mapped onto the common 0..1 scale (see ``SCORE_*``), keyed by its
+    metric; ``denoise_score`` is the largest (clipped to 0..1). The floor modulation counts fully where
+    the pauses are entered steeply (a gate), not at all where the floor decays like a reverberant tail,
+    and up to ``SCORE_UNJUDGED_CAP`` where no pause follows speech; the floor step counts only where the
+    floor under speech is steady noise (spread at most ``STEADY_SPREAD_DB``).
+
+    Parameters
+    ----------
+    metrics : dict
+        A clip's metrics (those of :func:`measure_denoise`; others are ignored).
+
+    Returns
+    -------
+    dict
+        Metric name -> score (unclipped) for the signs that were measured.
+
+    Examples
+    --------
+    >>> sign_scores({"digital_silence_ratio": 0.0, "musical_noise_ratio": 0.05, "floor_step_db": None})
+    {'digital_silence_ratio': 0.0, 'musical_noise_ratio': 0.75}
+    """
+    def value(name: str) -> Optional[float]:
+        v = metrics.get(name)
+        return None if v is None or isinstance(v, bool) or not np.isfinite(v) else float(v)
+
+    dsr, floor_mod, drop = value("digital_silence_ratio"), value("floor_modulation_db"), value("pause_drop_db")
+    holes, musical = value("spectral_hole_ratio"), value("musical_noise_ratio")
+    step, spread = value("floor_step_db"), value("speech_floor_spread_db")
+    parts: dict[str, float] = {}
     if dsr is not None:
-        parts.append(dsr / SCORE_DSR_SPAN)
-    if floor_mod is not None and (pause_drop is None or pause_drop >= GATE_DROP_DB):
+        parts["digital_silence_ratio"] = dsr / SCORE_DSR_SPAN
+    if floor_mod is not None and (drop is None or drop >= GATE_DROP_DB):
         part = (floor_mod - SCORE_FLOOR_ZERO_DB) / SCORE_FLOOR_SPAN_DB
-        parts.append(part if pause_drop is not None else min(part, SCORE_UNJUDGED_CAP))
-    if hole_ratio is not None:
-        parts.append((np.log10(max(hole_ratio, 1e-9)) - SCORE_HOLE_ZERO_LOG10) / SCORE_HOLE_SPAN_DECADES)
-    if musical is not None:
-        parts.append(0.5 + SCORE_MUSICAL_PER_DOUBLING * np.log2(max(musical, 1e-9) / SCORE_MUSICAL_WARNING))
+        parts["floor_modulation_db"] = part if drop is not None else min(part, SCORE_UNJUDGED_CAP)
     if step is not None and spread is not None and spread <= STEADY_SPREAD_DB:
-        parts.append(0.5 + 0.25 * (step - SCORE_STEP_WARNING_DB) / SCORE_STEP_STEP_DB)
-    if not parts:
-        return None
-    return round(float(np.clip(max(parts), 0.0, 1.0)), 3)
+        parts["floor_step_db"] = 0.5 + 0.25 * (step - SCORE_STEP_WARNING_DB) / SCORE_STEP_STEP_DB
+    if holes is not None:
+        parts["spectral_hole_ratio"] = (np.log10(max(holes, 1e-9)) - SCORE_HOLE_ZERO_LOG10) / SCORE_HOLE_SPAN_DECADES
+    if musical is not None:
+        parts["musical_noise_ratio"] = 0.5 + SCORE_MUSICAL_PER_DOUBLING * np.log2(max(musical, 1e-9)
+                                                                               / SCORE_MUSICAL_WARNING)
+    return {name: round(float(part), 6) for name, part in parts.items()}

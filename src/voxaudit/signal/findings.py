@@ -11,8 +11,7 @@ from typing import Optional
 from ..config import BLIND_SNR_AGREEMENT_DB, MOS_TYPICAL_BAK, MOS_TYPICAL_SIG, Config, Rule
 from ..messages import agc_evidence, denoise_evidence, render
 from ..model import Finding
-from .denoise import GATE_DROP_DB, SCORE_MUSICAL_WARNING
-from .expander import STEADY_SPREAD_DB
+from .denoise import sign_scores
 
 
 def _exceeds(value: float, level: Optional[float], direction: str) -> bool:
@@ -52,9 +51,7 @@ def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional
     if threshold is not None:
         fields.setdefault("threshold_percent", 100.0 * threshold)
     if code == "denoised":
-        fields.setdefault("evidence", denoise_evidence(lang, gate_drop_db=GATE_DROP_DB,
-                                                       musical_ratio=SCORE_MUSICAL_WARNING,
-                                                       steady_spread_db=STEADY_SPREAD_DB, **context))
+        fields.setdefault("evidence", denoise_evidence(lang, **_carrying_signs(context)))
     if code == "agc_pumping":
         fields.setdefault("evidence", agc_evidence(lang, **context))
     message, hint = render(code, lang, hint_cause=hint_cause, **fields)
@@ -63,6 +60,20 @@ def make_finding(code: str, severity: str, *, lang: str = "en", metric: Optional
     return Finding(code=code, severity=severity, message=message, hint=hint, metric=metric,
                    value=None if value is None or not math.isfinite(value) else round(float(value), 6),
                    threshold=None if threshold is None else float(threshold), cause=cause)
+
+
+# A sign of denoising is named in the message when it alone reaches this score (a warning's worth).
+EVIDENCE_SCORE = 0.5
+
+
+def _carrying_signs(metrics: dict) -> dict:
+    """The signs of denoising that carry the finding (``EVIDENCE_SCORE`` or more on their own), or the
+    strongest one when none does, as metric -> value."""
+    parts = sign_scores(metrics)
+    names = [name for name, part in parts.items() if part >= EVIDENCE_SCORE]
+    if not names and parts:
+        names = [max(parts, key=parts.get)]
+    return {name: metrics[name] for name in names}
 
 
 def cause_of(code: str, metrics: dict, fired: set[str]) -> Optional[str]:
