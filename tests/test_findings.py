@@ -109,7 +109,7 @@ def test_quality_score_orders_by_severity():
                                         ("zh", ("数字静音", "停顿处底噪"))])
 def test_denoised_message_names_the_measured_signs(lang, words):
     gated = {**CLEAN, "denoise_score": 1.0, "digital_silence_ratio": 0.6, "floor_modulation_db": 80.0,
-             "spectral_hole_ratio": None}
+             "pause_drop_db": 40.0, "spectral_hole_ratio": None}
     finding = judge_metrics(gated, load_config(), lang=lang)[0]
     assert finding.code == "denoised" and finding.severity == "error"
     assert all(word in finding.message for word in words)

@@ -91,12 +91,13 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     # rise through pauses, natural clips -4..+3 dB (max 5.1, vctk), a 12-20 dB/s AGC over 1 s pauses
     # > 7 dB (0.5 at 6 dB, 0.75 at 10 dB); the gain dip under loud speech, natural clips <= -2.1 dB
     # (score <= 0.18), pedalboard compressor chains with make-up gain 0.9-6.8 dB (0.5 at 0.5 dB, 0.75 at
-    # 2.5 dB).
+    # 2.5 dB; a rise read in one pause alone stays under 0.5).
     Rule("agc_pumping", "agc_score", "above", warning=0.5, error=0.75),
-    # Calibrated (signal/denoise.py maps its three signs so 0.5 and 0.75 mean the same evidence):
-    # natural clips 0 (p95 <= 0.19; MP3 decodes up to 0.56); hard gates, 30 dB expanders and
-    # noisereduce-style spectral gates 0.75-1 where they act between words; reverberant rooms < 0.75;
-    # fsdd_concat (digital silence between digits) 1.
+    # Calibrated (signal/denoise.py maps its signs so 0.5 and 0.75 mean the same evidence): natural clips
+    # 0 (p95 0, max 0.43 over 263; MP3 decodes up to 0.64); hard gates, noisereduce and RNNoise 1;
+    # pedalboard expanders 0.63-1; spectral subtraction 0.6-0.79; rooms of RT60 0.3-1.2 s < 0.2;
+    # fsdd_concat (digital silence between digits) 1; LibriSpeech reader ls1688 (noise removed to near
+    # digital silence, musical noise left) 0.48-0.84.
     Rule("denoised", "denoise_score", "above", warning=0.5, error=0.75),
     # DNSMOS P.835 overall (signal/mos.py), measured only when this rule is enabled (``--mos``): it costs
     # several times the other measures. 3.0 is Emilia's cut; clean vctk-p225 reads OVRL 2.66-3.33 (median 3.24).
