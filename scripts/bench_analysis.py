@@ -25,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +98,6 @@ def main(argv=None) -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for kind in args.kinds:
         for n in args.sizes:
-            start = time.perf_counter()
             r = run(kind, n, args.speakers if kind == "speakers" else 1, args.dim)
             check = (f"{r['n_voices']} voices, {r['n_outliers']} outliers" if kind == "set"
                      else f"{r['mislabels_found']}/{r['moved']} moved clips found, {r['flagged']} flagged")
