@@ -68,8 +68,7 @@ def build_list(rows, rng, k, *, with_close):
     idx, truth = np.array(idx), np.array(truth, dtype=object)
     filed = truth.copy()
     kind = np.array(["ok"] * len(idx), dtype=object)
-    # Mislabels: never leave a speaker with fewer than 5 clips under its own name.
-    x = None
+    # Mislabels: never leave a speaker with fewer than 6 clips under its own name.
     movable = [i for i in range(len(idx))]
     rng.shuffle(movable)
     moved = 0

@@ -9,8 +9,6 @@ No stage holds the whole set's audio.
 from __future__ import annotations
 
 import datetime as _dt
-import os
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional
 
@@ -21,6 +19,7 @@ from .audio import load_audio
 from .cache import content_sha256
 from .config import Config
 from .discover import UNLABELLED, Discovery, discover, speaker_labels
+from .engine.local import default_jobs, iter_processed
 from .errors import AudioError, ParameterError
 from .model import ClipResult, ClipSource, SEVERITY_RANK
 from .signal import measure_signal, speech_activity
@@ -208,74 +207,6 @@ def _to_encoder_rate(audio) -> np.ndarray:
     return np.ascontiguousarray(wav16k, dtype=np.float32)
 
 
-def _worker_init() -> None:
-    # One clip at a time per worker: keep each worker single-threaded so N workers use N cores.
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ[var] = "1"
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except Exception:  # pragma: no cover - threadpoolctl is optional here
-        pass
-
-
-def default_jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def iter_processed(sources: list[ClipSource], *, config: Config, lang: str, want_audio: bool,
-                   jobs: int, known: Optional[dict[int, ClipResult]] = None
-                   ) -> Iterator[tuple[int, ClipResult, Optional[np.ndarray]]]:
-    """Yield ``(index, result, wav16k)`` for every clip, in completion order.
-
-    ``known`` maps clip index to a journalled result: such a clip is not measured again, and not even
-    opened unless its audio is wanted. At most ``2 * jobs`` clips are in flight, so memory stays
-    bounded whatever the set size.
-    """
-    known = known or {}
-    if not want_audio:
-        for index in sorted(known):
-            yield index, known[index], None
-        sources_left = [i for i in range(len(sources)) if i not in known]
-    else:
-        sources_left = list(range(len(sources)))
-    if jobs <= 1 or len(sources_left) <= 1:
-        for index in sources_left:
-            result, wav = process_clip(sources[index], config, lang, want_audio, known.get(index))
-            yield index, result, wav
-        return
-
-    import multiprocessing as mp
-
-    context = mp.get_context("spawn")  # never fork a process that may hold torch threads
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init) as pool:
-        pending: dict[Future, int] = {}
-        next_index = 0
-        max_in_flight = 2 * jobs
-        while next_index < len(sources_left) or pending:
-            while next_index < len(sources_left) and len(pending) < max_in_flight:
-                index = sources_left[next_index]
-                future = pool.submit(process_clip, sources[index], config, lang, want_audio, known.get(index))
-                pending[future] = index
-                next_index += 1
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                index = pending.pop(future)
-                try:
-                    result, wav = future.result()
-                except Exception as error:  # a worker died (e.g. out of memory): that clip only
-                    result = ClipResult(source=sources[index])
-                    result.findings = [make_finding("unreadable", "error", lang=lang, cause="worker",
-                                                    detail=f"worker failed: {type(error).__name__}: {error}",
-                                                    error=f"{type(error).__name__}: {error}")]
-                    wav = None
-                yield index, result, wav
-
-
 # ---------------------------------------------------------------------------------------------------
 # Set level.
 
@@ -425,9 +356,9 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
             progress(done, len(sources), result)
 
     def measured() -> Iterator[tuple[int, Optional[str], Optional[np.ndarray]]]:
-        for index, result, wav in iter_processed(sources, config=options.config, lang=options.lang,
-                                                 want_audio=identity is not None, jobs=jobs, known=known):
-            record(index, result, result is known.get(index))
+        for index, result, wav, reused in iter_processed(sources, config=options.config, lang=options.lang,
+                                                         want_audio=identity is not None, jobs=jobs, known=known):
+            record(index, result, reused)
             if wav is not None and result.content_sha256:
                 yield index, result.content_sha256, wav
 

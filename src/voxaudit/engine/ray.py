@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import ParameterError, VoxauditError
 from ..model import ClipResult, ClipSource
+from .local import measure_clip, worker_init
 
 # Resource shares on a CPU-only cluster: one single-threaded embedding stream per CPU, and measuring tasks
 # squeezed in beside them, as the local engine runs one stream per core beside its measuring workers
@@ -89,23 +90,14 @@ def _measure(batch: list[tuple[ClipSource, Optional[ClipResult]]], config, lang:
     node's object store and go straight to an embedding actor."""
     global _SINGLE_THREADED
     if not _SINGLE_THREADED:  # one clip at a time per worker: keep it to one core, as the local workers
-        from ..pipeline import _worker_init
-
-        _worker_init()
+        worker_init()
         _SINGLE_THREADED = True
     import ray
-
-    from ..pipeline import process_clip
-
-    from ..journal import journal_entry
 
     node = ray.util.get_node_ip_address()
     metas, wavs = [], []
     for source, known in batch:
-        result, wav = process_clip(source, config, lang, want_audio, known)
-        reused = result is known
-        if not reused:  # the driver only stores it (a known clip is journalled already)
-            result.journal_entry = journal_entry(result)
+        result, wav, reused = measure_clip(source, config, lang, want_audio, known)
         metas.append((result, node, reused))
         wavs.append(wav)
     return (metas, *wavs)
