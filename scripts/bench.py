@@ -389,23 +389,31 @@ def run_scan(folder: Path, out: Path, args, model_dir: Path | None) -> tuple[flo
     return wall, peak, largest, usage.ru_utime + usage.ru_stime
 
 
-_HOST_DRIVER = """\
+# An encoder that costs nothing, put in place of the real one (also in every Ray worker, through
+# ``worker_process_setup_hook``): what is left of a scan's time is its host side.
+_FREE_ENCODER = """\
+def free_encoder():
+    import torch
+    import voxaudit.speaker as sp
+    import voxaudit.speaker.weights as weights
+    from voxaudit.speaker.base import SpeakerEncoder
+
+    class FreeEncoder(SpeakerEncoder):
+        name, dim, weights_sha256 = "ecapa", 192, "0" * 64
+        def __init__(self):
+            self.device = torch.device("cpu")
+        def embed(self, waveforms, lengths):
+            return torch.nn.functional.normalize(torch.ones(waveforms.shape[0], self.dim), dim=1)
+        def to(self, device):
+            return self
+    sp.load_encoder = weights.load_encoder = lambda *args, **kwargs: (FreeEncoder(), None)
+
+free_encoder()
+"""
+
+_HOST_DRIVER = _FREE_ENCODER + """\
 import json, resource, sys
-import torch
-import voxaudit.speaker as sp
-from voxaudit.speaker.base import SpeakerEncoder
 from voxaudit.pipeline import ScanOptions, scan
-
-class FreeEncoder(SpeakerEncoder):  # costs nothing: what is left is the host side of a scan
-    name, dim, weights_sha256 = "ecapa", 192, "0" * 64
-    def __init__(self):
-        self.device = torch.device("cpu")
-    def embed(self, waveforms, lengths):
-        return torch.nn.functional.normalize(torch.ones(waveforms.shape[0], self.dim), dim=1)
-    def to(self, device):
-        return self
-
-sp.load_encoder = lambda *args, **kwargs: (FreeEncoder(), None)
 folder, out = sys.argv[1], sys.argv[2]
 options = ScanOptions(encoder="ecapa", jobs=int(sys.argv[3]), html=False,
                       cache_path=out + "/cache.sqlite", journal_path=out + "/journal.sqlite")
@@ -457,27 +465,9 @@ def bench_host(args) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-_RAY_HOST_DRIVER = """\
+_RAY_HOST_DRIVER = _FREE_ENCODER + """\
 import json, sys, time
 import ray
-
-def free_encoder():  # run in every Ray worker too (worker_process_setup_hook)
-    import torch
-    import voxaudit.speaker as sp
-    import voxaudit.speaker.weights as weights
-    from voxaudit.speaker.base import SpeakerEncoder
-
-    class FreeEncoder(SpeakerEncoder):  # costs nothing: what is left is the host side of a scan
-        name, dim, weights_sha256 = "ecapa", 192, "0" * 64
-        def __init__(self):
-            self.device = torch.device("cpu")
-        def embed(self, waveforms, lengths):
-            return torch.nn.functional.normalize(torch.ones(waveforms.shape[0], self.dim), dim=1)
-        def to(self, device):
-            return self
-    sp.load_encoder = weights.load_encoder = lambda *args, **kwargs: (FreeEncoder(), None)
-
-free_encoder()
 from voxaudit.pipeline import ScanOptions, scan
 folder, out, jobs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False,
