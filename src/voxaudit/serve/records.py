@@ -114,8 +114,9 @@ class Repaired(_Strict):
     reason: StrictStr
 
 
-class TakeRecord(_Strict):
-    format: Literal["voxaudit-take/1"]
+class _TakeFields(_Strict):
+    """What a take's analysis record and its upload record share: who it is and how it came."""
+
     id: StrictStr = Field(pattern=TAKE_ID_PATTERN)
     file: StrictStr = Field(pattern=AUDIO_NAME_PATTERN)
     seq: StrictInt = Field(ge=1, le=10**9)
@@ -123,6 +124,16 @@ class TakeRecord(_Strict):
     name: StrictStr = Field(max_length=1000)
     source: Literal["upload", "microphone", "recovered"]
     text: Optional[StrictStr] = Field(None, max_length=20_000)
+
+    @model_validator(mode="after")
+    def _names(self):
+        if not self.file.startswith(self.id + "."):
+            raise ValueError(f"file {self.file!r} is not named after the take {self.id!r}")
+        return self
+
+
+class TakeRecord(_TakeFields):
+    format: Literal["voxaudit-take/1"]
     bytes: StrictInt = Field(ge=0)
     sha256: StrictStr = Field(pattern=r"^[0-9a-f]{64}$")
     audio_format: StrictStr = Field(max_length=64)
@@ -164,22 +175,8 @@ class TakeRecord(_Strict):
                 raise ValueError(str(error)) from None
         return value
 
-    @model_validator(mode="after")
-    def _names(self) -> "TakeRecord":
-        if not self.file.startswith(self.id + "."):
-            raise ValueError(f"file {self.file!r} is not named after the take {self.id!r}")
-        return self
-
-
-class UploadRecord(_Strict):
+class UploadRecord(_TakeFields):
     format: Literal["voxaudit-upload/1"]
-    id: StrictStr = Field(pattern=TAKE_ID_PATTERN)
-    file: StrictStr = Field(pattern=AUDIO_NAME_PATTERN)
-    seq: StrictInt = Field(ge=1, le=10**9)
-    created: StrictStr = Field(max_length=64)
-    name: StrictStr = Field(max_length=1000)
-    source: Literal["upload", "microphone", "recovered"]
-    text: Optional[StrictStr] = Field(None, max_length=20_000)
 
 
 # The names pydantic gives the members of a union in an error's location.
