@@ -516,3 +516,20 @@ def test_reverberation_is_not_read_as_denoising(speech_dir, manifest, path, rt60
     out = run(measure_denoise, room(x, sr, rt60, seed=1), sr)
     assert out["pause_drop_db"] is None or out["pause_drop_db"] < 15.0
     assert out["denoise_score"] < 0.75, out
+
+
+def test_agc_pause_floor_sign_known_answers():
+    """The third AGC sign: the pause floor's excess over the floor under speech, only where noise is loud."""
+    from voxaudit.signal.agc import agc_score, combine_pause_floor, pause_floor_excess_db
+
+    assert pause_floor_excess_db(-5.0, 12.0) == 5.0
+    assert pause_floor_excess_db(-5.0, 25.0) is None  # quiet noise: a breath can set a near-silent pause floor
+    assert pause_floor_excess_db(None, 12.0) is None and pause_floor_excess_db(-5.0, None) is None
+    assert agc_score(None, None, 0, 3.5) == 0.5 and agc_score(None, None, 0, 6.5) == 0.75
+    assert agc_score(None, -3.0, 0, 2.0) < 0.5
+    out = combine_pause_floor({"floor_modulation_db": -6.5, "snr_db": 10.0, "agc_pumping_db": None,
+                               "agc_gain_dip_db": -1.0, "agc_pauses": 0})
+    assert out == {"agc_pause_excess_db": 6.5, "agc_score": 0.75}
+    # The rise and dip keep their own scale: a 0.5 dB dip alone is still a warning.
+    assert combine_pause_floor({"floor_modulation_db": 1.0, "snr_db": 30.0, "agc_pumping_db": None,
+                                "agc_gain_dip_db": 0.5, "agc_pauses": 0})["agc_score"] == 0.5

@@ -429,19 +429,24 @@ def denoise_evidence(lang: str, *, digital_silence_ratio=None, floor_modulation_
 # The signs behind an ``agc_pumping`` finding (see signal/agc.py).
 AGC_EVIDENCE = {
     "en": ("the noise floor sits {:.1f} dB lower under loud speech than in the pauses",
-           "the noise floor rises {:.1f} dB through the pauses", "; "),
-    "zh": ("响亮语音下的底噪比停顿处低 {:.1f} dB", "停顿中底噪上升 {:.1f} dB", "；"),
+           "the noise floor rises {:.1f} dB through the pauses",
+           "the noise is {:.1f} dB louder in the pauses than under the words", "; "),
+    "zh": ("响亮语音下的底噪比停顿处低 {:.1f} dB", "停顿中底噪上升 {:.1f} dB", "停顿处的噪声比说话时响 {:.1f} dB", "；"),
 }
 
 
-def agc_evidence(lang: str, *, agc_gain_dip_db=None, agc_pumping_db=None, **_) -> str:
-    """The measured signs of AGC as one phrase in ``lang``: a gain dip above 0 dB and a rise above 1 dB."""
-    dip, rise, sep = AGC_EVIDENCE.get(lang, AGC_EVIDENCE["en"])
+def agc_evidence(lang: str, *, agc_gain_dip_db=None, agc_pumping_db=None, agc_pause_excess_db=None,
+                 **_) -> str:
+    """The measured signs of AGC as one phrase in ``lang``: a gain dip above 0 dB, a rise above 1 dB, and
+    a pause floor 3 dB or more above the floor under speech (where the noise is loud)."""
+    dip, rise, excess, sep = AGC_EVIDENCE.get(lang, AGC_EVIDENCE["en"])
     parts = []
     if isinstance(agc_gain_dip_db, (int, float)) and agc_gain_dip_db > 0:
         parts.append(dip.format(agc_gain_dip_db))
     if isinstance(agc_pumping_db, (int, float)) and agc_pumping_db > 1:
         parts.append(rise.format(agc_pumping_db))
+    if isinstance(agc_pause_excess_db, (int, float)) and agc_pause_excess_db >= 3:
+        parts.append(excess.format(agc_pause_excess_db))
     return sep.join(parts)
 
 

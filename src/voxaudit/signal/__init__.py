@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activity import SpeechActivity, speech_activity
-from .agc import measure_agc
+from .agc import combine_pause_floor, measure_agc
 from .denoise import measure_denoise
 from .level import measure_level
 from .noise import measure_noise
@@ -68,6 +68,8 @@ def measure_signal(samples: np.ndarray, *, sample_rate: int, activity: SpeechAct
     metrics: dict = {}
     for measure in MEASURES:
         metrics.update(measure(x, sample_rate=sample_rate, activity=activity))
+    # AGC's third sign reads the denoise and noise measures (see signal/agc.py).
+    metrics.update(combine_pause_floor(metrics))
     if mos:
         from .mos import measure_mos
 
