@@ -24,7 +24,10 @@ clip the way a scan does, rates it with DNSMOS P.835, and prints Markdown tables
 Run it with an older checkout's ``src`` first on ``PYTHONPATH`` to get the "before" figures of the
 detection and Spearman tables (DNSMOS then comes from this checkout's ``signal/mos.py``).
 
+8. (``--mp3-check``) whether MP3 coding alone leaves the musical noise read in LibriSpeech reader ls1688.
+
 Usage: python scripts/eval_degradations.py [--speech DIR] [--clips N] [--mos-agreement N] [--scan-cost]
+       [--mp3-check]
 """
 
 from __future__ import annotations
@@ -141,6 +144,47 @@ def held_out(args) -> None:
               f"{med(2):.1f} dB | {med(3):.4f} |")
 
 
+def held_out_agc(args) -> None:
+    """AGC-like chains at settings not used for any threshold (other ratio, release and threshold, the
+    other noise colour, 12 and 25 dB SNR before the gain control), with and without the third sign (the
+    noise louder in the pauses than under the words)."""
+    import math
+
+    from degradations import CORPUS_CLIPS, _fit, active_power, load_clip, mix_at_snr, noise_of
+    from pedalboard import Compressor, Gain, Limiter, Pedalboard
+
+    from voxaudit.signal.agc import agc_score
+
+    print("\n### AGC at other settings, not used to set the thresholds\n")
+    print("| SNR before the AGC | chain | `agc_pumping` | without the pause-floor sign | `low_snr` |")
+    print("|---:|---|---:|---:|---:|")
+    chains = (("ratio 3, attack 5 ms, release 300 ms, threshold speech - 10 dB", 3.0, 5.0, 300.0, -10.0),
+              ("ratio 6, attack 1 ms, release 1.5 s, threshold speech - 8 dB", 6.0, 1.0, 1500.0, -8.0))
+    rows = collections.OrderedDict()
+    for i, path in enumerate(CORPUS_CLIPS[:args.clips]):
+        x, sr = load_clip(args.speech, path)
+        level = 10 * math.log10(active_power(x, sr) + 1e-20)
+        for snr in (25.0, 12.0):
+            noisy = mix_at_snr(x, sr, noise_of("white" if i % 2 == 0 else "pink", x.size, sr, args.speech,
+                                               seed=900 + i), snr)
+            for name, ratio, attack, release, below in chains:
+                threshold = level + below
+                board = Pedalboard([Compressor(threshold_db=threshold, ratio=ratio, attack_ms=attack,
+                                               release_ms=release),
+                                    Gain(gain_db=-18.0 - (threshold - below / ratio)),
+                                    Limiter(threshold_db=-1.0, release_ms=100.0)])
+                y = _fit(board(noisy.astype(np.float32), sr), x.size)
+                metrics, f, _ = judge(y.astype(np.float32), sr)
+                without = agc_score(metrics["agc_pumping_db"], metrics["agc_gain_dip_db"], metrics["agc_pauses"])
+                rows.setdefault((snr, name), []).append((any(g.code == "agc_pumping" for g in f),
+                                                         without is not None and without >= 0.5,
+                                                         any(g.code == "low_snr" for g in f)))
+    for (snr, name), group in rows.items():
+        n = len(group)
+        print(f"| {snr:g} dB | {name} | {sum(g[0] for g in group)}/{n} | {sum(g[1] for g in group)}/{n} | "
+              f"{sum(g[2] for g in group)}/{n} |")
+
+
 def spearman(a, b) -> float:
     ra = np.argsort(np.argsort(a, kind="stable"), kind="stable").astype(float)
     rb = np.argsort(np.argsort(b, kind="stable"), kind="stable").astype(float)
@@ -161,6 +205,8 @@ def main() -> None:
                         help="compare with speechmos.dnsmos.run on every N-th real clip (0: skip)")
     parser.add_argument("--scan-cost", action="store_true",
                         help="time `voxaudit scan` of the real clips with and without --mos")
+    parser.add_argument("--mp3-check", action="store_true",
+                        help="MP3 round trips of the other LibriSpeech readers against ls1688's musical noise")
     args = parser.parse_args()
 
     import voxaudit
@@ -316,8 +362,11 @@ def main() -> None:
             print(f"| {name}{label} | {len(clips)} | {blind} | {err} | {warn} |")
 
     held_out(args)
+    held_out_agc(args)
     if args.mos_agreement:
         mos_agreement(args, manifest, mos)
+    if args.mp3_check:
+        mp3_check(args)
     if args.scan_cost:
         scan_cost(args)
 
@@ -358,22 +407,75 @@ def mos_agreement(args, manifest, mos) -> None:
 
 
 def scan_cost(args) -> None:
-    """CPU of `voxaudit scan` over the real clips (default identity encoder) with and without --mos."""
+    """CPU of `voxaudit scan` over the real clips with and without --mos, with each identity encoder: GE2E
+    (what a machine without the ECAPA weights runs) and ECAPA-TDNN (the default where its weights are
+    present; a random checkpoint in SpeechBrain's layout has the published model's architecture, so the
+    same cost)."""
+    from voxaudit.speaker.random_ecapa import build_ecapa_checkpoint
+
     exe = [sys.executable, "-c", "from voxaudit.cli import main; main()"]
-    results = {}
-    for label, extra in (("default", []), ("--mos", ["--mos"])):
-        with tempfile.TemporaryDirectory() as out:
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t = time.perf_counter()
-            subprocess.run(exe + ["scan", str(args.speech), "--out", out, "--no-html", "--quiet", "--jobs", "2"]
-                           + extra, check=True)
-            wall = time.perf_counter() - t
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        results[label] = (cpu, wall)
-        print(f"scan {label}: {cpu:.1f} s CPU (process tree), {wall:.1f} s wall")
-    print(f"--mos adds {100 * (results['--mos'][0] / results['default'][0] - 1):.0f} % CPU to a scan "
-          f"(on by default only under 25 %)")
+    with tempfile.TemporaryDirectory() as weights:
+        ecapa = build_ecapa_checkpoint(Path(weights) / "spkrec-ecapa-voxceleb", seed=0)
+        encoders = (("GE2E", ["--encoder", "ge2e"]),
+                    ("ECAPA-TDNN", ["--encoder", "ecapa", "--model-dir", str(ecapa), "--unverified-weights"]))
+        for name, encoder in encoders:
+            results = {}
+            for label, extra in (("default", []), ("--mos", ["--mos"])):
+                with tempfile.TemporaryDirectory() as out:
+                    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    t = time.perf_counter()
+                    subprocess.run(exe + ["scan", str(args.speech), "--out", out, "--no-html", "--quiet",
+                                          "--jobs", "2"] + encoder + extra, check=True)
+                    wall = time.perf_counter() - t
+                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                results[label] = (cpu, wall)
+                print(f"scan ({name}) {label}: {cpu:.1f} s CPU (process tree), {wall:.1f} s wall")
+            print(f"--mos adds {100 * (results['--mos'][0] / results['default'][0] - 1):.0f} % CPU to a scan "
+                  f"with {name} (on by default only under 25 %)")
+
+
+def mp3_check(args) -> None:
+    """Could MP3 coding alone leave ls1688's musical noise? LibriSpeech was cut from LibriVox MP3s: the other
+    LibriSpeech readers' clips (two each) go through an MP3 round trip at 44.1 kHz (about 160, 100 and 50
+    kbit/s, constant bitrate) and back to 16 kHz, and their musical noise is compared with ls1688's."""
+    import io
+
+    import soundfile as sf
+    import soxr
+
+    def round_trip(x, sr, level):
+        y = soxr.resample(x, sr, 44100).astype(np.float32)
+        buf = io.BytesIO()
+        sf.write(buf, y, 44100, format="MP3", bitrate_mode="CONSTANT", compression_level=level)
+        kbps = len(buf.getvalue()) * 8 / (y.size / 44100) / 1000
+        buf.seek(0)
+        z, _ = sf.read(buf, dtype="float32")
+        return soxr.resample(z, 44100, 16000).astype(np.float32), kbps
+
+    print("\n### MP3 coding alone vs ls1688 (musical noise in the pauses)\n")
+    print("| clips | bitrate | musical noise, max | at or over the warning (0.025) | flagged `denoised` |")
+    print("|---|---:|---:|---:|---:|")
+    readers = sorted(p for d in ("librispeech_test-other", "librispeech_train-clean-100")
+                     for p in (args.speech / d).glob("ls*") if p.name != "ls1688")
+    for level in (0.6, 0.8, 0.95):
+        values, flagged, rates = [], 0, []
+        for reader in readers:
+            for path in sorted(reader.glob("*.*"))[:2]:
+                x, sr = sf.read(path, dtype="float32")
+                y, kbps = round_trip(x, sr, level)
+                metrics, findings, _ = judge(y, 16000)
+                values.append(metrics.get("musical_noise_ratio") or 0.0)
+                flagged += any(f.code == "denoised" for f in findings)
+                rates.append(kbps)
+        print(f"| {len(values)} clips of {len(readers)} other readers | {np.median(rates):.0f} kbit/s | "
+              f"{max(values):.4f} | {sum(v >= 0.025 for v in values)} | {flagged} |")
+    own = []
+    for path in sorted((args.speech / "librispeech_test-other" / "ls1688").glob("*.*")):
+        x, sr = sf.read(path, dtype="float32")
+        own.append(judge(x, sr)[0].get("musical_noise_ratio") or 0.0)
+    print(f"| ls1688 as distributed ({len(own)} clips) | | {max(own):.4f} (min {min(own):.4f}) | "
+          f"{sum(v >= 0.025 for v in own)} | |")
 
 
 if __name__ == "__main__":

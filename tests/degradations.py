@@ -288,7 +288,9 @@ def build_corpus(speech_dir: Path, clips=CORPUS_CLIPS, *, snr_db: float = NOISE_
             for prop in nr_strengths:
                 add(family, f"prop_decrease {prop:g}",
                     noisereduce(noisy, sr, stationary=stationary, prop_decrease=prop),
-                    ("denoised",), realistic=prop >= 0.8)
+                    # The issue measured both spectral gates at full reduction, noisereduce's default;
+                    # partial strengths stay in the corpus and in the tables, marked "(mild)".
+                    ("denoised",), realistic=prop >= 1.0)
         if want("gate"):
             for ratio in (20.0, 4.0, 2.5):
                 add("gate", f"ratio {ratio:g}",
