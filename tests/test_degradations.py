@@ -4,6 +4,7 @@ its reference. The corpus (tests/degradations.py) is built once per test session
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 
@@ -305,11 +306,69 @@ def test_dnsmos_session_is_made_once_and_single_threaded():
 
 
 @needs_mos
-def test_dnsmos_is_opt_in():
+def test_dnsmos_on_every_clip_only_when_asked():
     x = (0.05 * np.random.default_rng(0).standard_normal(32000)).astype(np.float32)
     assert "dnsmos_ovrl" not in measure_signal(x, sample_rate=16000)
+    assert "dnsmos_ovrl" not in measure_signal(x, sample_rate=16000, mos="auto")  # no room reading here
     rated = measure_signal(x, sample_rate=16000, mos=True)
     assert rated["dnsmos_ovrl"] is not None and rated["dnsmos_bak"] < 3.0  # noise only: a poor background
+
+
+def test_mos_modes_of_the_config():
+    from voxaudit.errors import ParameterError
+
+    assert Config().mos == "auto"  # the scan's default: a second opinion on ambiguous rooms
+    config = Config()
+    config.mos_mode = "all"
+    assert config.mos is True
+    config.mos_mode = "off"
+    assert config.mos is False
+    config = Config()
+    config.rules["low_mos"] = dataclasses.replace(config.rules["low_mos"], enabled=False)
+    assert config.mos is False  # nothing would judge the rating
+    config = Config()
+    config.mos_mode = "sometimes"
+    with pytest.raises(ParameterError):
+        config.mos
+
+
+def test_second_opinion_band_known_answers():
+    from voxaudit.signal.mos import SECOND_OPINION_RT60_S, wants_second_opinion
+
+    low, high = SECOND_OPINION_RT60_S
+    assert (low, high) == (0.40, 0.50)
+    assert wants_second_opinion({"rt60_s": 0.40}) and wants_second_opinion({"rt60_s": 0.499})
+    assert not wants_second_opinion({"rt60_s": 0.399})  # dry speech: our reading is enough
+    assert not wants_second_opinion({"rt60_s": 0.50})  # the reverb rule speaks from here
+    assert not wants_second_opinion({"rt60_s": None}) and not wants_second_opinion({})
+
+
+@needs_mos
+@pytest.mark.slow
+def test_a_small_room_heard_from_afar_gets_the_room_hint_by_default(speech_dir, manifest):
+    """A 0.3 s room with as much room as direct sound on a LibriSpeech take: our decay reading (0.45 s)
+    is within the range of dry speech, DNSMOS rates it under 2.5; the default mode asks DNSMOS and the
+    finding names the room."""
+    from degradations import room
+
+    path = "librispeech_test-other/ls3080/3080-5032-0008.wav"
+    if path not in {row["path"] for row in manifest}:
+        pytest.skip(f"{path} not in the speech manifest")
+    x, sr = load_clip(speech_dir, path)
+    y = room(x, sr, 0.3, seed=9)
+    config = Config()
+    plain = measure_signal(y, sample_rate=sr)
+    assert 0.40 <= plain["rt60_s"] < 0.50 and "dnsmos_ovrl" not in plain
+    assert not codes(judge_metrics(plain, config))  # without DNSMOS: no finding at all
+    rated = measure_signal(y, sample_rate=sr, mos=config.mos)
+    assert rated["dnsmos_ovrl"] < 2.5
+    finding = next(f for f in judge_metrics(rated, config) if f.code == "low_mos")
+    assert "hear the room" in finding.hint and "0.45" in finding.hint
+    zh = next(f for f in judge_metrics(rated, config, lang="zh") if f.code == "low_mos")
+    assert "房间" in zh.hint
+    # The dry take is not rated at all (its reading is below the band).
+    dry = measure_signal(x, sample_rate=sr, mos=config.mos)
+    assert dry["rt60_s"] < 0.40 and "dnsmos_ovrl" not in dry
 
 
 @needs_mos
@@ -330,8 +389,6 @@ def test_clips_dnsmos_rates_poorly_carry_a_finding_of_ours(corpus):
 
 def test_low_mos_hint_follows_sig_and_bak():
     config = Config()
-    config.enable("low_mos")
-    assert config.mos and not Config().mos
     noisy = judge_metrics({"dnsmos_ovrl": 2.2, "dnsmos_sig": 3.4, "dnsmos_bak": 2.1}, config)
     distorted = judge_metrics({"dnsmos_ovrl": 2.2, "dnsmos_sig": 2.3, "dnsmos_bak": 3.9}, config)
     assert [f.code for f in noisy] == ["low_mos"] and noisy[0].severity == "warning"
@@ -340,13 +397,23 @@ def test_low_mos_hint_follows_sig_and_bak():
     zh = judge_metrics({"dnsmos_ovrl": 2.2, "dnsmos_sig": 3.4, "dnsmos_bak": 2.1}, config, lang="zh")[0]
     assert "背景" in zh.hint
     assert judge_metrics({"dnsmos_ovrl": 3.2, "dnsmos_sig": 3.5, "dnsmos_bak": 4.0}, config) == []
+    # An ambiguous room on a clean clip: the room is named; the same reading on a noisy clip: the noise.
+    roomy = judge_metrics({"dnsmos_ovrl": 2.3, "dnsmos_sig": 3.0, "dnsmos_bak": 3.2, "rt60_s": 0.45,
+                           "snr_db": 40.0}, config)[0]
+    assert "hear the room" in roomy.hint and "0.45 s" in roomy.hint
+    noisy_room = judge_metrics({"dnsmos_ovrl": 2.2, "dnsmos_sig": 3.4, "dnsmos_bak": 2.1, "rt60_s": 0.45,
+                                "snr_db": 14.0}, config)
+    assert "fans" in next(f for f in noisy_room if f.code == "low_mos").hint
 
 
 def test_mos_changes_the_journal_fingerprint():
     from voxaudit.journal import code_fingerprint
 
     plain = Config()
-    with_mos = Config()
-    with_mos.enable("low_mos")
-    assert code_fingerprint(plain, "en") != code_fingerprint(with_mos, "en")
+    prints = set()
+    for mode in ("auto", "all", "off"):
+        config = Config()
+        config.mos_mode = mode
+        prints.add(code_fingerprint(config, "en"))
+    assert len(prints) == 3
     assert code_fingerprint(plain, "en") == code_fingerprint(Config(), "en")

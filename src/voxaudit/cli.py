@@ -118,9 +118,11 @@ def scan(
                                            "names two or more speakers."),
     save_embeddings: bool = typer.Option(False, "--save-embeddings", help="Write OUT/embeddings.npz."),
     html: bool = typer.Option(True, "--html/--no-html", help="Write OUT/report.html."),
-    mos: bool = typer.Option(False, "--mos", help="Also rate every clip with DNSMOS P.835 (dnsmos_sig/bak/ovrl, "
-                                                  "finding low_mos); needs voxaudit[mos]; several times the CPU "
-                                                  "of the other signal measures."),
+    mos: Optional[bool] = typer.Option(None, "--mos/--no-mos",
+                                       help="--mos: rate every clip with DNSMOS P.835 (dnsmos_sig/bak/ovrl, finding "
+                                            "low_mos; several times the CPU of the other signal measures). "
+                                            "--no-mos: rate none. Default: only clips whose reverberation "
+                                            "reading is ambiguous (RT60 0.40-0.50 s), as a second opinion."),
     list_lang: Optional[str] = typer.Option(None, "--list-lang",
                                             help="Language code (ZH, EN, JA, KO, YUE) for the lines written for "
                                                  "clips that do not come from a .list."),
@@ -135,8 +137,10 @@ def scan(
     language = lang.value if lang else default_language()
     try:
         thresholds = load_config(config)
-        if mos:
-            thresholds.enable("low_mos")
+        if mos is not None:
+            thresholds.mos_mode = "all" if mos else "off"
+            if mos:
+                thresholds.enable("low_mos")
         options = ScanOptions(
             jobs=jobs, config=thresholds, lang=language, identity=identity, encoder=encoder.value,
             model_dir=str(model_dir) if model_dir else None, unverified_weights=unverified_weights,

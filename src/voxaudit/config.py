@@ -99,9 +99,10 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     # fsdd_concat (digital silence between digits) 1; LibriSpeech reader ls1688 (noise removed to near
     # digital silence, musical noise left) 0.48-0.84.
     Rule("denoised", "denoise_score", "above", warning=0.5, error=0.75),
-    # DNSMOS P.835 overall (signal/mos.py), measured only when this rule is enabled (``--mos``): it costs
-    # several times the other measures. 3.0 is Emilia's cut; clean vctk-p225 reads OVRL 2.66-3.33 (median 3.24).
-    Rule("low_mos", "dnsmos_ovrl", "below", warning=3.0, error=None, enabled=False),
+    # DNSMOS P.835 overall (signal/mos.py), judged where it was measured: every clip with ``--mos`` (it
+    # costs several times the other measures), by default only clips whose reverberation reading is
+    # ambiguous (Config.mos_mode). 3.0 is Emilia's cut; clean vctk-p225 reads OVRL 2.66-3.33 (median 3.24).
+    Rule("low_mos", "dnsmos_ovrl", "below", warning=3.0, error=None),
     # Transcript checks, for clips from a GPT-SoVITS .list (voxaudit/text/, evidence there).
     # GPT-SoVITS's 1-get-text.py unpacks exactly four '|' fields and drops a line that has more or fewer.
     Rule("list_format", "list_fields", "not", warning=None, error=4),
@@ -144,6 +145,9 @@ class Config:
 
     rules: dict[str, Rule] = field(default_factory=lambda: {r.code: r for r in DEFAULT_RULES})
     quality_penalty: dict[str, float] = field(default_factory=lambda: dict(QUALITY_PENALTY))
+    # Which clips DNSMOS rates (signal/mos.py): "auto" (where the reverberation reading is ambiguous),
+    # "all" (``--mos``) or "off" (``--no-mos``).
+    mos_mode: str = "auto"
 
     def rule(self, code: str) -> Optional[Rule]:
         rule = self.rules.get(code)
@@ -156,9 +160,14 @@ class Config:
         self.rules[code] = replace(self.rules[code], enabled=True)
 
     @property
-    def mos(self) -> bool:
-        """Whether DNSMOS is measured: it is, exactly when the ``low_mos`` rule is enabled."""
-        return self.rule("low_mos") is not None
+    def mos(self) -> bool | str:
+        """What ``measure_signal(mos=...)`` gets: True (every clip), ``"auto"`` or False. Nothing is rated
+        while the ``low_mos`` rule is disabled (nothing would judge it)."""
+        if self.rule("low_mos") is None or self.mos_mode == "off":
+            return False
+        if self.mos_mode not in ("auto", "all"):
+            raise ParameterError(f"mos_mode must be auto, all or off; got {self.mos_mode!r}")
+        return True if self.mos_mode == "all" else "auto"
 
     def to_dict(self) -> dict:
         return {code: {"metric": r.metric, "direction": r.direction, "warning": r.warning,

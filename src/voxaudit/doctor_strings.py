@@ -19,7 +19,7 @@ LABELS = {
         "ecapa_weights": "ECAPA-TDNN weights", "ecapa_forward": "ECAPA-TDNN forward pass",
         "decode_wav": "decode WAV", "decode_flac": "decode FLAC", "decode_ogg": "decode OGG",
         "decode_mp3": "decode MP3", "cache_disk": "cache folder", "chromium": "Chromium (tests)",
-        "ray": "Ray (optional)", "onnxruntime": "onnxruntime (optional)",
+        "ray": "Ray (optional)", "onnxruntime": "onnxruntime (DNSMOS)",
     },
     "zh": {
         "python": "Python", "numpy": "numpy", "torch": "torch", "torchaudio": "torchaudio",
@@ -27,7 +27,7 @@ LABELS = {
         "ecapa_weights": "ECAPA-TDNN 权重", "ecapa_forward": "ECAPA-TDNN 推理",
         "decode_wav": "WAV 解码", "decode_flac": "FLAC 解码", "decode_ogg": "OGG 解码",
         "decode_mp3": "MP3 解码", "cache_disk": "缓存目录", "chromium": "Chromium（测试用）",
-        "ray": "Ray（可选）", "onnxruntime": "onnxruntime（可选）",
+        "ray": "Ray（可选）", "onnxruntime": "onnxruntime（DNSMOS）",
     },
 }
 
@@ -217,8 +217,8 @@ HINTS = {
 }
 
 PURPOSES = {
-    "en": {"ray": "runs voxaudit's work on a Ray cluster", "onnxruntime": "runs ONNX models such as DNSMOS"},
-    "zh": {"ray": "在 Ray 集群上运行 voxaudit", "onnxruntime": "运行 DNSMOS 等 ONNX 模型"},
+    "en": {"ray": "runs voxaudit's work on a Ray cluster", "onnxruntime": "runs DNSMOS (a second opinion on ambiguous rooms; every clip with --mos)"},
+    "zh": {"ray": "在 Ray 集群上运行 voxaudit", "onnxruntime": "运行 DNSMOS（对混响读数不确定的片段给出第二意见；--mos 时评估每个片段）"},
 }
 
 SUMMARY = {

@@ -57,6 +57,7 @@ def code_fingerprint(config, lang: str) -> str:
         digest.update(path.read_bytes())
     digest.update(json.dumps(config.to_dict(), sort_keys=True).encode())
     digest.update(json.dumps(config.quality_penalty, sort_keys=True).encode())
+    digest.update(str(config.mos).encode())  # which clips DNSMOS rates
     digest.update(lang.encode())
     return digest.hexdigest()
 

@@ -168,6 +168,10 @@ HINT_VARIANTS: dict[str, dict[tuple[str, str], str]] = {
         ("low_mos", "voice"): "listeners would mark down the voice itself (distortion from a denoiser, gate, "
                               "codec, clipping or a room's echo): use the raw recording from a good microphone "
                               "in a dry room",
+        ("low_mos", "room"): "listeners would hear the room: its decay reads {rt60_s:.2f} s, too short to "
+                             "be called reverberation on its own, but the microphone is far enough that the "
+                             "room's sound rivals the voice; record with the mouth a hand's width to 30 cm "
+                             "from the microphone, in a small furnished room",
         ("low_snr", "agc"): "the noise swells in the pauses because automatic gain control (AGC) raises the "
                             "gain there: turn AGC off and set a fixed gain first; then, if noise remains, "
                             "record in a quieter room",
@@ -176,6 +180,8 @@ HINT_VARIANTS: dict[str, dict[tuple[str, str], str]] = {
         ("low_mos", "background"): "背景噪声会被听感打低分：关掉风扇和空调，换更安静的房间录音；不要事后降噪",
         ("low_mos", "voice"): "语音本身会被听感打低分（降噪、噪声门、编码、削波或房间回声造成的失真）："
                               "请在不回响的房间用好的麦克风录音并使用原始录音",
+        ("low_mos", "room"): "听感上能听出房间声：混响衰减读数为 {rt60_s:.2f} 秒，单看还不算混响，但麦克风离得远，"
+                             "房间的声音与人声相当；请把嘴放在离麦克风一掌到 30 厘米处，在有家具的小房间里录音",
         ("low_snr", "agc"): "停顿处噪声变大是因为自动增益控制（AGC）在停顿时提高了增益：先关闭 AGC、使用固定增益；"
                             "若仍有噪声，再换更安静的房间",
     },

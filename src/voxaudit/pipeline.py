@@ -277,10 +277,11 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
     ScanResult
     """
     options = options or ScanOptions()
-    if options.config.mos:
+    if options.config.mos is True:
         from .signal.mos import check_available
 
         check_available()  # a missing onnxruntime/speechmos is a usage error, not 339 broken clips
+
     from .engine import ENGINES
 
     if options.engine not in ENGINES:
@@ -314,6 +315,13 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
         notices.append(message)
         if notice:
             notice(message)
+
+    if options.config.mos == "auto":
+        from .signal.mos import is_available
+
+        if not is_available():
+            tell("DNSMOS is not installed (onnxruntime, speechmos): clips whose reverberation reading is "
+                 "ambiguous get no second opinion")
 
     for problem in discovery.problems:
         if notice:

@@ -19,9 +19,12 @@ absolute 0.026 (SIG), 0.043 (BAK), 0.036 (OVRL), at most 0.10 / 0.24 / 0.18 (``p
 scripts/eval_degradations.py --mos-agreement 3``); ``plan="reference"`` reproduces ``speechmos`` to
 0.002 (tested).
 
-Cost: a window is about 0.17 s of single-threaded CPU (Zen 4, unloaded), so 19-35 ms per second of
-audio for clips of 5-9 s (73 ms measured with the machine loaded): ten or more times the other signal
-measures (1.9 ms), +700 % on a whole GE2E scan, hence opt-in (``--mos``).
+Cost: a window is about 0.17-0.4 s of single-threaded CPU, 77 ms per second of audio over the 339 clips
+of ``../shared/speech`` (one window covers a clip up to 9 s): forty times the other signal measures
+(1.9 ms), +618 % on a whole GE2E scan and +307 % with ECAPA-TDNN, far over the 25 % that would put it on
+every clip by default. So a scan rates every clip only with ``--mos``; by default (``"auto"``) it rates
+the clips where its own reverberation reading cannot tell a small room heard from afar from dry speech
+(``rt60_s`` in ``SECOND_OPINION_RT60_S``, see :func:`wants_second_opinion`), and ``--no-mos`` rates none.
 
 The ONNX session is created once per process, on first use (the scan's workers are single-threaded
 processes: ``intra_op_num_threads = 1``), never per clip.
@@ -51,6 +54,15 @@ POLY_OVRL = (-0.06766283, 1.11546468, 0.04602535)
 PLANS = ("cover", "reference")
 # Shortest clip scored (s): below this the tiled window is mostly repeats of a fragment.
 MIN_DURATION_S = 0.5
+
+# The second opinion (the default mode): clips whose blind decay-time reading lies in this band [lo, hi)
+# (seconds). Dry clips read up to 0.50 s (aishell1; 9 of the 279 natural clips outside fsdd_concat read
+# 0.40-0.50), while small rooms heard from afar (RT60 0.3-0.45 s, direct-to-reverberant 0 dB, which
+# DNSMOS rates under 2.5 for 32 of 48 real clips) read 0.33-0.52 s: in the corpus and held-out runs of
+# scripts/eval_degradations.py, 9 of the 10 such rooms that DNSMOS rated under 2.5 without any other
+# finding read 0.38-0.50 s (9 at 0.40 or more). From 0.50 s the ``reverb`` rule speaks for itself.
+SECOND_OPINION_RT60_S = (0.40, 0.50)
+MODES = ("auto", "all", "off")
 
 _session = None
 _session_lock = threading.Lock()
@@ -88,6 +100,22 @@ def check_available() -> None:
     if importlib.util.find_spec("onnxruntime") is None:
         raise MOSUnavailable("DNSMOS needs onnxruntime: pip install 'voxaudit[mos]'")
     model_path()
+
+
+def wants_second_opinion(metrics: dict) -> bool:
+    """Whether the default mode rates a clip: its ``rt60_s`` lies in ``SECOND_OPINION_RT60_S``."""
+    rt60 = metrics.get("rt60_s")
+    low, high = SECOND_OPINION_RT60_S
+    return isinstance(rt60, (int, float)) and low <= rt60 < high
+
+
+def is_available() -> bool:
+    """Whether DNSMOS can run here (onnxruntime importable and the model file present)."""
+    try:
+        check_available()
+    except MOSUnavailable:
+        return False
+    return True
 
 
 def session():
