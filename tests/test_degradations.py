@@ -309,7 +309,6 @@ def test_dnsmos_session_is_made_once_and_single_threaded():
 def test_dnsmos_on_every_clip_only_when_asked():
     x = (0.05 * np.random.default_rng(0).standard_normal(32000)).astype(np.float32)
     assert "dnsmos_ovrl" not in measure_signal(x, sample_rate=16000)
-    assert "dnsmos_ovrl" not in measure_signal(x, sample_rate=16000, mos="auto")  # no room reading here
     rated = measure_signal(x, sample_rate=16000, mos=True)
     assert rated["dnsmos_ovrl"] is not None and rated["dnsmos_bak"] < 3.0  # noise only: a poor background
 
@@ -341,6 +340,35 @@ def test_second_opinion_band_known_answers():
     assert not wants_second_opinion({"rt60_s": 0.399})  # dry speech: our reading is enough
     assert not wants_second_opinion({"rt60_s": 0.50})  # the reverb rule speaks from here
     assert not wants_second_opinion({"rt60_s": None}) and not wants_second_opinion({})
+    error = judge_metrics({"sample_rate": 8000}, Config())  # unusable anyway: no second opinion
+    assert error and not wants_second_opinion({"rt60_s": 0.45}, error)
+    warning = judge_metrics({"sample_rate": 22050}, Config())
+    assert warning and wants_second_opinion({"rt60_s": 0.45}, warning)
+
+
+def test_second_opinion_follows_the_mode():
+    from voxaudit.signal.mos import second_opinion
+
+    calls = []
+
+    def judge(values):
+        calls.append(dict(values))
+        return ["rejudged"]
+
+    x = (0.05 * np.random.default_rng(1).standard_normal(16000)).astype(np.float32)
+    for mode, expect in (("off", None), ("all", None)):
+        config = Config()
+        config.mos_mode = mode
+        assert second_opinion(x, sample_rate=16000, metrics={"rt60_s": 0.45}, findings=[], config=config,
+                              judge=judge) is expect
+    assert second_opinion(x, sample_rate=16000, metrics={"rt60_s": 0.30}, findings=[], config=Config(),
+                          judge=judge) is None
+    assert not calls
+    if HAS_MOS:
+        metrics = {"rt60_s": 0.45}
+        assert second_opinion(x, sample_rate=16000, metrics=metrics, findings=[], config=Config(),
+                              judge=judge) == ["rejudged"]
+        assert metrics["dnsmos_ovrl"] is not None and calls[0]["dnsmos_ovrl"] == metrics["dnsmos_ovrl"]
 
 
 @needs_mos
@@ -351,6 +379,8 @@ def test_a_small_room_heard_from_afar_gets_the_room_hint_by_default(speech_dir, 
     finding names the room."""
     from degradations import room
 
+    from voxaudit.signal.mos import second_opinion
+
     path = "librispeech_test-other/ls3080/3080-5032-0008.wav"
     if path not in {row["path"] for row in manifest}:
         pytest.skip(f"{path} not in the speech manifest")
@@ -359,16 +389,20 @@ def test_a_small_room_heard_from_afar_gets_the_room_hint_by_default(speech_dir, 
     config = Config()
     plain = measure_signal(y, sample_rate=sr)
     assert 0.40 <= plain["rt60_s"] < 0.50 and "dnsmos_ovrl" not in plain
-    assert not codes(judge_metrics(plain, config))  # without DNSMOS: no finding at all
-    rated = measure_signal(y, sample_rate=sr, mos=config.mos)
-    assert rated["dnsmos_ovrl"] < 2.5
-    finding = next(f for f in judge_metrics(rated, config) if f.code == "low_mos")
+    findings = judge_metrics(plain, config)
+    assert not codes(findings)  # without DNSMOS: no finding at all
+    rejudged = second_opinion(y, sample_rate=sr, metrics=plain, findings=findings, config=config,
+                              judge=lambda values: judge_metrics(values, config))
+    assert plain["dnsmos_ovrl"] < 2.5
+    finding = next(f for f in rejudged if f.code == "low_mos")
     assert "hear the room" in finding.hint and "0.45" in finding.hint
-    zh = next(f for f in judge_metrics(rated, config, lang="zh") if f.code == "low_mos")
+    zh = next(f for f in judge_metrics(plain, config, lang="zh") if f.code == "low_mos")
     assert "房间" in zh.hint
     # The dry take is not rated at all (its reading is below the band).
-    dry = measure_signal(x, sample_rate=sr, mos=config.mos)
-    assert dry["rt60_s"] < 0.40 and "dnsmos_ovrl" not in dry
+    dry = measure_signal(x, sample_rate=sr)
+    assert dry["rt60_s"] < 0.40
+    assert second_opinion(x, sample_rate=sr, metrics=dry, findings=judge_metrics(dry, config), config=config,
+                          judge=lambda values: judge_metrics(values, config)) is None
 
 
 @needs_mos
@@ -385,6 +419,35 @@ def test_clips_dnsmos_rates_poorly_carry_a_finding_of_ours(corpus):
             low += 1
             assert codes(findings), (item.name, ovrl)
     assert low >= 3  # the corpus does hold clips listeners would reject
+
+
+@needs_mos
+@pytest.mark.slow
+def test_a_scan_asks_dnsmos_only_about_the_ambiguous_room(speech_dir, manifest, tmp_path):
+    """End to end: a folder with the far-field room take and its dry original. The default scan rates only
+    the room take (low_mos with the room hint); --no-mos rates neither; --mos rates both."""
+    import soundfile as sf
+    from degradations import room
+
+    from voxaudit.pipeline import ScanOptions, scan
+
+    path = "librispeech_test-other/ls3080/3080-5032-0008.wav"
+    if path not in {row["path"] for row in manifest}:
+        pytest.skip(f"{path} not in the speech manifest")
+    x, sr = load_clip(speech_dir, path)
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    sf.write(folder / "dry.wav", x, sr)
+    sf.write(folder / "far.wav", room(x, sr, 0.3, seed=9), sr)
+    for mode, rated in (("auto", {"far.wav"}), ("off", set()), ("all", {"far.wav", "dry.wav"})):
+        config = Config()
+        config.mos_mode = mode
+        result = scan([str(folder)], ScanOptions(jobs=1, identity=False, config=config))
+        by_name = {c.source.path.rsplit("/", 1)[-1]: c for c in result.clips}
+        assert {n for n, c in by_name.items() if c.metrics.get("dnsmos_ovrl") is not None} == rated, mode
+        if mode != "off":
+            far = next(f for f in by_name["far.wav"].findings if f.code == "low_mos")
+            assert "hear the room" in far.hint
 
 
 def test_low_mos_hint_follows_sig_and_bak():
@@ -404,6 +467,9 @@ def test_low_mos_hint_follows_sig_and_bak():
     noisy_room = judge_metrics({"dnsmos_ovrl": 2.2, "dnsmos_sig": 3.4, "dnsmos_bak": 2.1, "rt60_s": 0.45,
                                 "snr_db": 14.0}, config)
     assert "fans" in next(f for f in noisy_room if f.code == "low_mos").hint
+    phone = judge_metrics({"dnsmos_ovrl": 2.0, "dnsmos_sig": 2.4, "dnsmos_bak": 3.6, "rt60_s": 0.45,
+                           "snr_db": 40.0, "bandwidth_hz": 3800.0}, config)
+    assert "voice itself" in next(f for f in phone if f.code == "low_mos").hint
 
 
 def test_mos_changes_the_journal_fingerprint():

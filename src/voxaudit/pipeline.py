@@ -23,6 +23,7 @@ from .engine.local import default_jobs, iter_processed
 from .errors import AudioError, ParameterError
 from .model import ClipResult, ClipSource, SEVERITY_RANK
 from .signal import measure_signal, speech_activity
+from .signal.mos import second_opinion
 from .signal.findings import judge_metrics, make_finding, quality_score
 from .text.measure import clip_has_text, measure_clip_text
 
@@ -170,7 +171,7 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
     metrics["nonfinite_samples"] = int(audio.nonfinite_samples)
     activity = speech_activity(audio.samples, sample_rate=audio.sample_rate)
     metrics.update(measure_signal(audio.samples, sample_rate=audio.sample_rate, activity=activity,
-                                   mos=config.mos))
+                                   mos=config.mos is True))
     context = None
     if clip_has_text(source):  # the transcript against the same speech activity
         text_metrics, context = measure_clip_text(source, speech_runs_s=activity.speech_segments_s(), ui_lang=lang)
@@ -182,7 +183,16 @@ def process_clip(source: ClipSource, config: Config, lang: str, want_audio: bool
         1, audio.samples.size * audio.channels), dead=audio.dead_channels, channels=audio.channels,
         unbalance_db=audio.unbalance_db)
     # Judged with -inf kept (the level of digital silence), which JSON stores as null.
-    result.findings = judge_metrics(_round_metrics(metrics, keep_infinite=True), config, lang=lang, context=context)
+    def judge(values: dict) -> list:
+        return judge_metrics(_round_metrics(values, keep_infinite=True), config, lang=lang, context=context)
+
+    result.findings = judge(metrics)
+    # The default mode: DNSMOS as a second opinion where the room reading is ambiguous (signal/mos.py).
+    rejudged = second_opinion(audio.samples, sample_rate=audio.sample_rate, metrics=metrics,
+                              findings=result.findings, config=config, judge=judge)
+    if rejudged is not None:
+        result.findings = rejudged
+        result.metrics = _round_metrics(metrics)
     result.quality = quality_score(result.findings, config)
 
     return result, (_to_encoder_rate(audio) if want_audio else None)

@@ -10,8 +10,8 @@ their unit. Detectors never print, never read files and never decide severity: `
 against the thresholds table in ``voxaudit.config``.
 
 ``measure_signal`` runs them all and merges their dictionaries; with ``mos=True`` it adds DNSMOS P.835
-(:mod:`voxaudit.signal.mos`, a learned rating that costs more than everything else together), with
-``mos="auto"`` only where the reverberation reading is ambiguous (the scan's default).
+(:mod:`voxaudit.signal.mos`, a learned rating that costs more than everything else together; the scan's
+default asks it only as a second opinion, see :func:`voxaudit.signal.mos.wants_second_opinion`).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ __all__ = ["measure_signal", "speech_activity", "SpeechActivity", "MEASURES"]
 
 
 def measure_signal(samples: np.ndarray, *, sample_rate: int, activity: SpeechActivity | None = None,
-                   mos: bool | str = False) -> dict:
+                   mos: bool = False) -> dict:
     """Run every signal measure on a mono clip.
 
     Parameters
@@ -55,10 +55,8 @@ def measure_signal(samples: np.ndarray, *, sample_rate: int, activity: SpeechAct
     activity : SpeechActivity, optional
         ``speech_activity(samples, sample_rate=sample_rate)`` when the caller already has it (the
         transcript checks use the same pauses); computed here otherwise.
-    mos : bool or "auto"
-        Also rate the clip with DNSMOS P.835 (``dnsmos_sig``, ``dnsmos_bak``, ``dnsmos_ovrl``): True
-        always; ``"auto"`` when :func:`voxaudit.signal.mos.wants_second_opinion` says so and DNSMOS is
-        installed (otherwise the keys are absent); False never.
+    mos : bool
+        Also rate the clip with DNSMOS P.835 (``dnsmos_sig``, ``dnsmos_bak``, ``dnsmos_ovrl``).
 
     Returns
     -------
@@ -73,12 +71,7 @@ def measure_signal(samples: np.ndarray, *, sample_rate: int, activity: SpeechAct
         metrics.update(measure(x, sample_rate=sample_rate, activity=activity))
     # AGC's third sign reads the denoise and noise measures (see signal/agc.py).
     metrics.update(combine_pause_floor(metrics))
-    if mos == "auto":
-        from .mos import is_available, measure_mos, wants_second_opinion
-
-        if wants_second_opinion(metrics) and is_available():
-            metrics.update(measure_mos(x, sample_rate=sample_rate, activity=activity))
-    elif mos:
+    if mos:
         from .mos import measure_mos
 
         metrics.update(measure_mos(x, sample_rate=sample_rate, activity=activity))

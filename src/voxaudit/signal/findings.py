@@ -67,6 +67,9 @@ EVIDENCE_SCORE = 0.5
 # A low DNSMOS rating on a clip in an ambiguous room is put down to the room (not to noise) when the clip
 # is at least this clean: the ``low_snr`` warning level, so a noisy clip keeps the background hint.
 ROOM_MIN_SNR_DB = 25.0
+# ... and not narrow-band (the ``narrow_bandwidth`` warning level): DNSMOS marks down a telephone-band voice
+# whatever the room (the 8 kHz FSDD digit sequences: OVRL 2.27-3.25, median 2.69, SIG median 3.02).
+ROOM_MIN_BANDWIDTH_HZ = 6000.0
 
 
 def _carrying_signs(metrics: dict) -> dict:
@@ -82,16 +85,18 @@ def _carrying_signs(metrics: dict) -> dict:
 def cause_of(code: str, metrics: dict, fired: set[str]) -> Optional[str]:
     """The cause the measurements point to for a finding, where its hint depends on it (see
     ``messages.HINT_VARIANTS``): ``low_mos`` -> ``"room"`` where the clip was rated as a second opinion
-    on an ambiguous reverberation reading and is not noisy (``rt60_s`` in the band of
-    ``signal.mos.SECOND_OPINION_RT60_S`` or above, ``snr_db`` at least ``ROOM_MIN_SNR_DB``), else
+    on an ambiguous reverberation reading and is neither noisy nor narrow-band (``rt60_s`` in the band of
+    ``signal.mos.SECOND_OPINION_RT60_S`` or above, ``snr_db`` at least ``ROOM_MIN_SNR_DB``, ``bandwidth_hz``
+    at least ``ROOM_MIN_BANDWIDTH_HZ``), else
     ``"background"`` or ``"voice"`` (the DNSMOS rating further below its typical clean value); ``low_snr`` -> ``"agc"`` when AGC pumping fired too (the
     noise in the pauses is the gain control's doing, not only the room's)."""
     if code == "low_mos":
         from .mos import SECOND_OPINION_RT60_S
 
-        rt60, snr = metrics.get("rt60_s"), metrics.get("snr_db")
+        rt60, snr, band = metrics.get("rt60_s"), metrics.get("snr_db"), metrics.get("bandwidth_hz")
         if (isinstance(rt60, (int, float)) and rt60 >= SECOND_OPINION_RT60_S[0]
-                and isinstance(snr, (int, float)) and snr >= ROOM_MIN_SNR_DB):
+                and isinstance(snr, (int, float)) and snr >= ROOM_MIN_SNR_DB
+                and not (isinstance(band, (int, float)) and band < ROOM_MIN_BANDWIDTH_HZ)):
             return "room"
         sig, bak = metrics.get("dnsmos_sig"), metrics.get("dnsmos_bak")
         if isinstance(sig, (int, float)) and isinstance(bak, (int, float)):
