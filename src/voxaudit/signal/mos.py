@@ -19,10 +19,10 @@ absolute 0.026 (SIG), 0.043 (BAK), 0.036 (OVRL), at most 0.10 / 0.24 / 0.18 (``p
 scripts/eval_degradations.py --mos-agreement 3``); ``plan="reference"`` reproduces ``speechmos`` to
 0.002 (tested).
 
-Cost: a window is about 0.17-0.4 s of single-threaded CPU, 77 ms per second of audio over the 339 clips
+Cost: a window is about 0.17-0.4 s of single-threaded CPU, 69 ms per second of audio over the 339 clips
 of ``../shared/speech`` (one window covers a clip up to 9 s): forty times the other signal measures
-(1.9 ms), +618 % on a whole GE2E scan and +307 % with ECAPA-TDNN, far over the 25 % that would put it on
-every clip by default. So a scan rates every clip only with ``--mos``; by default (``"auto"``) it rates
+(1.5 ms), +901 % on a whole GE2E scan and +373 % with ECAPA-TDNN, far over the 25 % that would put it on
+every clip by default (the second opinion: +25 % and +19 %, 9 of the 339 clips rated). So a scan rates every clip only with ``--mos``; by default (``"auto"``) it rates
 the clips where its own reverberation reading cannot tell a small room heard from afar from dry speech
 (``rt60_s`` in ``SECOND_OPINION_RT60_S``, see :func:`wants_second_opinion`), and ``--no-mos`` rates none.
 
