@@ -371,6 +371,21 @@ def test_second_opinion_follows_the_mode():
         assert metrics["dnsmos_ovrl"] is not None and calls[0]["dnsmos_ovrl"] == metrics["dnsmos_ovrl"]
 
 
+def test_a_failing_second_opinion_keeps_the_clip(monkeypatch):
+    from voxaudit.signal import mos
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("onnxruntime: bad allocation")
+
+    monkeypatch.setattr(mos, "measure_mos", broken)
+    monkeypatch.setattr(mos, "is_available", lambda: True)
+    metrics = {"rt60_s": 0.45}
+    x = np.zeros(16000, dtype=np.float32)
+    assert mos.second_opinion(x, sample_rate=16000, metrics=metrics, findings=[], config=Config(),
+                              judge=lambda values: ["never"]) is None
+    assert metrics == {"rt60_s": 0.45}
+
+
 @needs_mos
 @pytest.mark.slow
 def test_a_small_room_heard_from_afar_gets_the_room_hint_by_default(speech_dir, manifest):

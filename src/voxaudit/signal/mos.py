@@ -118,10 +118,15 @@ def second_opinion(samples: np.ndarray, *, sample_rate: int, metrics: dict, find
                    judge) -> Optional[list]:
     """The default mode's step after judging a clip: where :func:`wants_second_opinion` says so (and the
     config's mode is "auto", DNSMOS installed), rate the clip, add the ratings to ``metrics`` in place and
-    return ``judge(metrics)``, the findings judged again; None where nothing was rated."""
+    return ``judge(metrics)``, the findings judged again; None where nothing was rated (also when the
+    model fails on the clip: the clip keeps the findings of our own measures)."""
     if config.mos != "auto" or not wants_second_opinion(metrics, findings) or not is_available():
         return None
-    metrics.update(measure_mos(samples, sample_rate=sample_rate))
+    try:
+        rated = measure_mos(samples, sample_rate=sample_rate)
+    except Exception:  # noqa: BLE001 - a failing learned model must not cost the clip its own measurements
+        return None
+    metrics.update(rated)
     return judge(metrics)
 
 
