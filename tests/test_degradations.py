@@ -400,6 +400,22 @@ def test_second_opinion_follows_the_mode():
         assert metrics["dnsmos_ovrl"] is not None and calls[0]["dnsmos_ovrl"] == metrics["dnsmos_ovrl"]
 
 
+def test_a_scan_without_dnsmos_says_so_once_and_goes_on(monkeypatch, tmp_path):
+    import soundfile as sf
+    from synth import voiced_speech
+
+    from voxaudit.pipeline import ScanOptions, scan
+    from voxaudit.signal import mos
+
+    monkeypatch.setattr(mos, "is_available", lambda: False)
+    for i in range(2):
+        sf.write(tmp_path / f"take{i}.wav", voiced_speech(2.0, sample_rate=16000, seed=i), 16000)
+    notices = []
+    result = scan([str(tmp_path)], ScanOptions(jobs=1, identity=False), notice=notices.append)
+    assert sum("DNSMOS is not installed" in n for n in notices) == 1
+    assert len(result.clips) == 2 and all(c.metrics for c in result.clips)
+
+
 def test_a_failing_second_opinion_keeps_the_clip(monkeypatch):
     from voxaudit.signal import mos
 

@@ -22,9 +22,10 @@ scripts/eval_degradations.py --mos-agreement 3``); ``plan="reference"`` reproduc
 Cost: a window is about 0.17-0.4 s of single-threaded CPU, 69 ms per second of audio over the 339 clips
 of ``../shared/speech`` (one window covers a clip up to 9 s): forty times the other signal measures
 (1.5 ms), +901 % on a whole GE2E scan and +373 % with ECAPA-TDNN, far over the 25 % that would put it on
-every clip by default (the second opinion: +25 % and +19 %, 9 of the 339 clips rated). So a scan rates every clip only with ``--mos``; by default (``"auto"``) it rates
+every clip by default. So a scan rates every clip only with ``--mos``; by default (``"auto"``) it rates
 the clips where its own reverberation reading cannot tell a small room heard from afar from dry speech
-(``rt60_s`` in ``SECOND_OPINION_RT60_S``, see :func:`wants_second_opinion`), and ``--no-mos`` rates none.
+(``rt60_s`` in ``SECOND_OPINION_RT60_S``, see :func:`wants_second_opinion`): 9 of the 339 clips, +25 %
+on a GE2E scan and +19 % with ECAPA-TDNN. ``--no-mos`` rates none.
 
 The ONNX session is created once per process, on first use (the scan's workers are single-threaded
 processes: ``intra_op_num_threads = 1``), never per clip.
@@ -32,6 +33,7 @@ processes: ``intra_op_num_threads = 1``), never per clip.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
@@ -58,11 +60,10 @@ MIN_DURATION_S = 0.5
 # The second opinion (the default mode): clips whose blind decay-time reading lies in this band [lo, hi)
 # (seconds). Dry clips read up to 0.50 s (aishell1; 9 of the 279 natural clips outside fsdd_concat read
 # 0.40-0.50), while small rooms heard from afar (RT60 0.3-0.45 s, direct-to-reverberant 0 dB, which
-# DNSMOS rates under 2.5 for 32 of 48 real clips) read 0.33-0.52 s: in the corpus and held-out runs of
-# scripts/eval_degradations.py, 9 of the 10 such rooms that DNSMOS rated under 2.5 without any other
-# finding read 0.38-0.50 s (9 at 0.40 or more). From 0.50 s the ``reverb`` rule speaks for itself.
+# DNSMOS rates under 2.5 for 32 of 48 held-out real clips) read 0.33-0.52 s. The rooms DNSMOS rated under
+# 2.5 that carried no other finding (scripts/eval_degradations.py): the corpus's one read 0.45 s, the 10
+# held-out ones 0.38-0.50 s (9 at 0.40 or more). From 0.50 s the ``reverb`` rule speaks for itself.
 SECOND_OPINION_RT60_S = (0.40, 0.50)
-MODES = ("auto", "all", "off")
 
 _session = None
 _session_lock = threading.Lock()
@@ -130,8 +131,10 @@ def second_opinion(samples: np.ndarray, *, sample_rate: int, metrics: dict, find
     return judge(metrics)
 
 
+@functools.lru_cache(maxsize=1)
 def is_available() -> bool:
-    """Whether DNSMOS can run here (onnxruntime importable and the model file present)."""
+    """Whether DNSMOS can run here (onnxruntime importable and the model file present); asked once per
+    process."""
     try:
         check_available()
     except MOSUnavailable:
