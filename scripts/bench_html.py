@@ -307,7 +307,6 @@ def measure_outputs(report: dict, folder: Path) -> None:
     from voxaudit.report import load_clips
     from voxaudit.report.clips_table import INLINE_CLIPS_MAX, write_clip_records
 
-    n = len(report["clips"])
     t0 = time.perf_counter()
     written = write_clip_records(folder, report)
     write_s = time.perf_counter() - t0

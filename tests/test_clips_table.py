@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner

@@ -121,8 +121,8 @@ def scanned(speech_dir, tmp_path_factory):
 
     zh = lambda p: _zh_text(counts[p]["syllables"], 0, chars, en_words)  # noqa: E731
     doctored = [
-        (spare[0], f"{{}}|aishell-S0150|ZH|", {"text_missing"}),
-        (spare[1], f"{{}}|aishell-S0150|ZH|   ", {"text_missing"}),
+        (spare[0], "{}|aishell-S0150|ZH|", {"text_missing"}),
+        (spare[1], "{}|aishell-S0150|ZH|   ", {"text_missing"}),
         (spare[2], "{}|aishell-S0150|ZH|" + zh(spare[2])[:4] + "|" + zh(spare[2])[4:], {"list_format"}),
         (spare[3], "{}|aishell-S0150|ZH", {"list_format", "text_missing"}),
         (spare[4], "{}|aishell-S0150|FR|" + zh(spare[4]), {"unsupported_language"}),
