@@ -156,10 +156,7 @@ def held_out_agc(args) -> None:
     """AGC-like chains at settings not used for any threshold (other ratio, release and threshold, the
     other noise colour, 12 and 25 dB SNR before the gain control), with and without the third sign (the
     noise louder in the pauses than under the words)."""
-    import math
-
-    from degradations import CORPUS_CLIPS, _fit, active_power, load_clip, mix_at_snr, noise_of
-    from pedalboard import Compressor, Gain, Limiter, Pedalboard
+    from degradations import CORPUS_CLIPS, compressor_agc, load_clip, mix_at_snr, noise_of
 
     from voxaudit.signal.agc import agc_score
 
@@ -171,17 +168,12 @@ def held_out_agc(args) -> None:
     rows = collections.OrderedDict()
     for i, path in enumerate(CORPUS_CLIPS[:args.clips]):
         x, sr = load_clip(args.speech, path)
-        level = 10 * math.log10(active_power(x, sr) + 1e-20)
         for snr in (25.0, 12.0):
             noisy = mix_at_snr(x, sr, noise_of("white" if i % 2 == 0 else "pink", x.size, sr, args.speech,
                                                seed=900 + i), snr)
             for name, ratio, attack, release, below in chains:
-                threshold = level + below
-                board = Pedalboard([Compressor(threshold_db=threshold, ratio=ratio, attack_ms=attack,
-                                               release_ms=release),
-                                    Gain(gain_db=-18.0 - (threshold - below / ratio)),
-                                    Limiter(threshold_db=-1.0, release_ms=100.0)])
-                y = _fit(board(noisy.astype(np.float32), sr), x.size)
+                y = compressor_agc(noisy, sr, ratio=ratio, attack_ms=attack, release_ms=release,
+                                   below_speech_db=-below)
                 metrics, f, _ = judge(y.astype(np.float32), sr)
                 without = agc_score(metrics["agc_pumping_db"], metrics["agc_gain_dip_db"], metrics["agc_pauses"])
                 rows.setdefault((snr, name), []).append((any(g.code == "agc_pumping" for g in f),

@@ -183,17 +183,23 @@ def agc_chain(x: np.ndarray, sr: int, *, kind: str) -> np.ndarray:
       Limiter(-1 dB): a phone's AGC;
     * ``slow``: the same with attack 10 ms and release 800 ms: the gain climbs through each pause.
     """
+    if kind not in ("fast", "slow"):
+        raise ValueError(kind)
+    attack, release = (2.0, 100.0) if kind == "fast" else (10.0, 800.0)
+    return compressor_agc(x, sr, ratio=4.0, attack_ms=attack, release_ms=release, below_speech_db=6.0)
+
+
+def compressor_agc(x: np.ndarray, sr: int, *, ratio: float, attack_ms: float, release_ms: float,
+                   below_speech_db: float) -> np.ndarray:
+    """Compressor (threshold ``below_speech_db`` under the take's active speech level, ``ratio``, attack,
+    release) + make-up gain that puts the compressed speech near -18 dBFS + Limiter(-1 dB, release 100 ms):
+    the chains of :func:`agc_chain` and the held-out ones of ``scripts/eval_degradations.py``."""
     from pedalboard import Compressor, Gain, Limiter, Pedalboard
 
-    s = 10 * math.log10(active_power(x, sr) + 1e-20)
-    if kind in ("fast", "slow"):
-        attack, release = (2.0, 100.0) if kind == "fast" else (10.0, 800.0)
-        threshold = s - 6.0
-        makeup = -18.0 - (threshold + 6.0 / 4.0)
-        board = Pedalboard([Compressor(threshold_db=threshold, ratio=4.0, attack_ms=attack, release_ms=release),
-                            Gain(gain_db=makeup), Limiter(threshold_db=-1.0, release_ms=100.0)])
-    else:
-        raise ValueError(kind)
+    threshold = 10 * math.log10(active_power(x, sr) + 1e-20) - below_speech_db
+    makeup = -18.0 - (threshold + below_speech_db / ratio)
+    board = Pedalboard([Compressor(threshold_db=threshold, ratio=ratio, attack_ms=attack_ms, release_ms=release_ms),
+                        Gain(gain_db=makeup), Limiter(threshold_db=-1.0, release_ms=100.0)])
     return _fit(board(x.astype(np.float32), sr), x.size)
 
 

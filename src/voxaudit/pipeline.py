@@ -291,7 +291,6 @@ def scan(inputs: list[str], options: ScanOptions | None = None, *,
         from .signal.mos import check_available
 
         check_available()  # a missing onnxruntime/speechmos is a usage error, not 339 broken clips
-
     from .engine import ENGINES
 
     if options.engine not in ENGINES:

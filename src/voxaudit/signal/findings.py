@@ -86,10 +86,10 @@ def cause_of(code: str, metrics: dict, fired: set[str]) -> Optional[str]:
     """The cause the measurements point to for a finding, where its hint depends on it (see
     ``messages.HINT_VARIANTS``): ``low_mos`` -> ``"room"`` where the clip was rated as a second opinion
     on an ambiguous reverberation reading and is neither noisy nor narrow-band (``rt60_s`` in the band of
-    ``signal.mos.SECOND_OPINION_RT60_S`` or above, ``snr_db`` at least ``ROOM_MIN_SNR_DB``, ``bandwidth_hz``
-    at least ``ROOM_MIN_BANDWIDTH_HZ``), else
-    ``"background"`` or ``"voice"`` (the DNSMOS rating further below its typical clean value); ``low_snr`` -> ``"agc"`` when AGC pumping fired too (the
-    noise in the pauses is the gain control's doing, not only the room's)."""
+    ``signal.mos.SECOND_OPINION_RT60_S`` or above, ``snr_db`` at least ``ROOM_MIN_SNR_DB``,
+    ``bandwidth_hz`` at least ``ROOM_MIN_BANDWIDTH_HZ``), else ``"background"`` or ``"voice"`` (the DNSMOS
+    rating further below its typical clean value); ``low_snr`` -> ``"agc"`` when AGC pumping fired too
+    (the noise in the pauses is the gain control's doing, not only the room's)."""
     if code == "low_mos":
         from .mos import SECOND_OPINION_RT60_S
 
